@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every package the build, the tests, the lab and the benchmarks need, from Debian's registry only.
+# Idempotent: a second run changes nothing. Run as root on Debian 12 (bookworm).
+set -euo pipefail
+
+packages=(
+    # toolchain
+    build-essential cmake pkg-config g++ clang libclang-rt-14-dev clang-format git
+    # engine libraries
+    libuv1-dev libc-ares-dev libmimalloc-dev node-llhttp libssl-dev
+    libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libidn2-dev libpsl-dev publicsuffix
+    # tests and benchmarks
+    libgtest-dev libgmock-dev libbenchmark-dev
+    # the lab: real servers and the standard tools that check them
+    bind9 bind9-utils bind9-dnsutils unbound nginx-light openssl curl iproute2 iputils-ping procps psmisc
+    # comparison peers for the bench suite
+    wrk dnsperf
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "setup: missing packages (${missing[*]}); run this script as root" >&2
+        exit 1
+    fi
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+    echo "setup: all ${#packages[@]} packages present"
+fi

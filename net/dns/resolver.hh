@@ -67,8 +67,9 @@ enum class outcome {
 std::string_view to_string(outcome o) noexcept;
 
 /// The result of one query, handed to the callback.
-/// Invariants: `msg` is set for answer, nodata, nxdomain, servfail, refused, other_rcode and truncated; `error` is
-/// non-zero exactly for timeout, malformed, network_error and cancelled; `records` is non-empty only for answer.
+/// Invariants: `msg` is set for answer, nodata, nxdomain, servfail, refused, other_rcode and truncated, and for
+/// malformed when the message parsed but its question or alias chain was wrong; `error` is non-zero exactly for
+/// timeout, malformed, network_error and cancelled; `records` is non-empty exactly for answer.
 struct query_result {
     outcome kind = outcome::cancelled;
     std::string qname; ///< canonical text name asked (lowercase, no trailing dot)
@@ -144,13 +145,20 @@ private:
     struct pending;   // per-query state passed to c-ares as `arg`
     resolver(uv_loop_t* loop, resolver_config config);
     result<void> init();
-    void after_io();
+    void on_socket_state(int fd, bool readable, bool writable);
+    void on_poll(int fd, int status, int events);
+    void on_timer();
+    void on_complete(pending& p, int status, const unsigned char* abuf, int alen);
+    void deliver(const std::shared_ptr<query_handle::state>& state, query_result&& res);
+    void drain_deferred();
+    void arm_timer();
 
     uv_loop_t* _loop;
     resolver_config _config;
     void* _channel = nullptr; // ares_channel (kept opaque so this header does not pull in ares.h)
     loop_side* _side = nullptr;
     std::size_t _in_flight = 0;
+    int _submitting = 0; // > 0 while inside ares_send: completions then are deferred to the next loop turn
     bool _closing = false;
 };
 

@@ -1,0 +1,550 @@
+// c-ares on libuv, the Node cares_wrap pattern adapted to Debian 12's c-ares 1.18.1 (style.md §9-10).
+//
+// Version matrix (what we would switch to, and when):
+//   c-ares >= 1.34  ares_process_fds() (many fds per call, NULL = timeouts only); ares_set_socket_functions_ex
+//   c-ares >= 1.31  query cache on by default: ARES_OPT_QUERY_CACHE = 0 would be mandatory (BR §3.2.2.9)
+//   c-ares >= 1.22  ares_dns_record_* / ares_send_dnsrec: could replace our query builder
+//   c-ares >= 1.20  ares_timeout() O(1) (skip list) and ARES_OPT_UDP_MAX_QUERIES
+//   c-ares  1.18.1  (this file) SOCK_STATE_CB + ares_process_fd; ares_timeout() is O(n) in queries in flight, so it
+//                   runs only when our single channel timer fires, never per event.
+//
+// Handles: one uv_poll_t per c-ares socket (a heap `dns_socket`, freed in its close callback) and two timers in a
+// heap `loop_side` that outlives the resolver object until the last close callback has run (libuv design.rst:
+// memory of a handle is reclaimed only in or after uv_close's callback).
+
+#include "net/dns/resolver.hh"
+
+#include <arpa/inet.h>
+#include <mutex>
+#include <unordered_map>
+
+#include <ares.h>
+
+#include "core/error.hh"
+
+#if ARES_VERSION >= 0x012200
+#warning "c-ares >= 1.34 has ares_process_fds(); this file still uses the 1.18 ares_process_fd() path"
+#endif
+
+namespace mpic::net::dns {
+
+struct query_handle::state {
+    query_callback callback; ///< empty once detached or delivered
+};
+
+void query_handle::detach() noexcept {
+    if (_state) {
+        _state->callback = nullptr;
+    }
+}
+
+bool query_handle::active() const noexcept {
+    return _state && _state->callback;
+}
+
+std::string_view to_string(outcome o) noexcept {
+    switch (o) {
+    case outcome::answer:
+        return "answer";
+    case outcome::nodata:
+        return "nodata";
+    case outcome::nxdomain:
+        return "nxdomain";
+    case outcome::servfail:
+        return "servfail";
+    case outcome::refused:
+        return "refused";
+    case outcome::other_rcode:
+        return "other_rcode";
+    case outcome::timeout:
+        return "timeout";
+    case outcome::truncated:
+        return "truncated";
+    case outcome::malformed:
+        return "malformed";
+    case outcome::network_error:
+        return "network_error";
+    case outcome::cancelled:
+        return "cancelled";
+    }
+    return "unknown";
+}
+
+std::string query_result::rcode_name() const {
+    return msg ? dns::rcode_name(rcode) : std::string();
+}
+
+namespace {
+
+struct dns_socket {
+    uv_poll_t poll; // first member: the close callback recovers the dns_socket from the handle pointer
+    ares_socket_t fd = ARES_SOCKET_BAD;
+};
+
+ares_channel channel_of(void* p) {
+    return static_cast<ares_channel>(p);
+}
+
+/// Builds a standard query (RFC 1035 §4.1) with an OPT RR (RFC 6891 §6.1.2) carrying the DO bit (RFC 3225 §3).
+/// We build it ourselves because ares_create_query cannot set DO. The ID is left 0: ares_send assigns a random,
+/// unique one and matches answers by it (and by the question).
+/// The OPT RR is exactly 11 octets at the very end: c-ares 1.18 strips that many bytes to retry without EDNS when a
+/// server answers FORMERR without an OPT RR (RFC 6891 §7), so nothing may follow it.
+result<std::string> build_query(std::string_view name, std::uint16_t type, const resolver_config& config) {
+    if (!name.empty() && name.back() == '.') {
+        name.remove_suffix(1);
+    }
+    if (name.size() > 253) {
+        return errc::invalid_argument;
+    }
+    std::string q;
+    q.reserve(12 + name.size() + 2 + 4 + 11);
+    const std::uint8_t flags_high = config.recursion_desired ? 0x01 : 0x00; // RD
+    q.append({0, 0, static_cast<char>(flags_high), 0, 0, 1, 0, 0, 0, 0, 0, static_cast<char>(config.edns ? 1 : 0)});
+    std::size_t start = 0;
+    while (start < name.size()) {
+        std::size_t dot = name.find('.', start);
+        if (dot == std::string_view::npos) {
+            dot = name.size();
+        }
+        const std::string_view label = name.substr(start, dot - start);
+        if (label.empty() || label.size() > 63) {
+            return errc::invalid_argument;
+        }
+        for (unsigned char c : label) {
+            if (c <= 0x20 || c >= 0x7F || c == '\\') { // no escapes, no spaces, no control bytes
+                return errc::invalid_argument;
+            }
+        }
+        q.push_back(static_cast<char>(label.size()));
+        q.append(label);
+        start = dot + 1;
+        if (dot == name.size() - 1) {
+            return errc::invalid_argument; // "a..": empty last label after the one dot we removed
+        }
+    }
+    q.push_back('\0');
+    q.push_back(static_cast<char>(type >> 8));
+    q.push_back(static_cast<char>(type & 0xFF));
+    q.append({0, static_cast<char>(class_in)});
+    if (config.edns) {
+        q.push_back('\0');                              // owner: root
+        q.append({0, static_cast<char>(rr_type::opt)}); // TYPE 41
+        q.push_back(static_cast<char>(config.edns_udp_size >> 8));
+        q.push_back(static_cast<char>(config.edns_udp_size & 0xFF));
+        q.append({0, 0, static_cast<char>(config.dnssec_ok ? 0x80 : 0), 0}); // ext-rcode, version 0, DO, Z
+        q.append({0, 0});                                                    // RDLEN 0
+    }
+    return q;
+}
+
+/// Classifies one c-ares completion into a query_result (everything except elapsed/qname/qtype).
+void classify(query_result& res, int status, const unsigned char* abuf, int alen, std::size_t max_alias_steps) {
+    if (status != ARES_SUCCESS) {
+        res.error = ares_error(status);
+        switch (status) {
+        case ARES_ETIMEOUT:
+            res.kind = outcome::timeout;
+            break;
+        case ARES_EDESTRUCTION:
+        case ARES_ECANCELLED:
+            res.kind = outcome::cancelled;
+            break;
+        case ARES_EBADRESP:
+        case ARES_EFORMERR:
+            res.kind = outcome::malformed;
+            break;
+        default:
+            res.kind = outcome::network_error;
+            break; // ECONNREFUSED, ESERVFAIL-less socket errors, ENOMEM
+        }
+        return;
+    }
+    auto parsed = parse_message(std::span(abuf, static_cast<std::size_t>(alen)));
+    if (!parsed) {
+        res.kind = outcome::malformed;
+        res.error = parsed.error();
+        return;
+    }
+    message& m = *parsed;
+    res.rcode = m.extended_rcode();
+    res.ad = m.hdr.ad;
+    res.extended_error = m.extended_error_text();
+    // c-ares already matched ID and question; check again rather than trust a library we do not control.
+    if (m.questions.size() != 1 || m.questions[0].name != res.qname || m.questions[0].type != res.qtype) {
+        res.kind = outcome::malformed;
+        res.error = message_error::bad_rdata;
+        res.msg = std::move(m);
+        return;
+    }
+    if (m.hdr.tc) {
+        // c-ares retries a truncated UDP answer over TCP itself; TC=1 here means the TCP answer was truncated
+        // too. RFC 8659 §6 / Boulder #8839: never act on a partial RRset.
+        res.kind = outcome::truncated;
+        res.msg = std::move(m);
+        return;
+    }
+    const bool wants_alias = res.qtype == static_cast<std::uint16_t>(rr_type::cname) ||
+                             res.qtype == static_cast<std::uint16_t>(rr_type::dname);
+    if (!wants_alias) {
+        auto chain = follow_aliases(m, res.qname, max_alias_steps);
+        if (!chain) {
+            res.kind = outcome::malformed;
+            res.error = chain.error();
+            res.msg = std::move(m);
+            return;
+        }
+        res.chain = std::move(*chain);
+    } else {
+        res.chain.final_name = res.qname; // asking for the alias itself: do not follow it
+    }
+    switch (static_cast<rcode>(res.rcode)) {
+    case rcode::noerror:
+        for (const record* rr : records_at(m, res.chain.final_name, res.qtype)) {
+            res.records.push_back(*rr);
+        }
+        res.kind = res.records.empty() ? outcome::nodata : outcome::answer;
+        break;
+    case rcode::nxdomain:
+        res.kind = outcome::nxdomain;
+        break; // RFC 6604 §3: about the last name of the chain
+    case rcode::servfail:
+        res.kind = outcome::servfail;
+        break;
+    case rcode::refused:
+        res.kind = outcome::refused;
+        break;
+    default:
+        res.kind = outcome::other_rcode;
+        break;
+    }
+    res.msg = std::move(m);
+}
+
+} // namespace
+
+/// The libuv side of a resolver. Outlives the resolver object until every handle's close callback has run.
+struct resolver::loop_side {
+    uv_timer_t timer; ///< the channel's one timer: runs ares_process_fd(BAD, BAD) for timeouts and retries
+    uv_timer_t defer; ///< delivers completions that c-ares reported synchronously inside query()
+    std::unordered_map<ares_socket_t, dns_socket*> sockets;
+    std::vector<std::pair<std::shared_ptr<query_handle::state>, query_result>> deferred;
+    int open_handles = 0; ///< handles initialised and not yet through their close callback
+    resolver* owner = nullptr;
+
+    void handle_closed() {
+        if (--open_handles == 0) {
+            delete this;
+        }
+    }
+    static void on_handle_closed(uv_handle_t* h) { static_cast<loop_side*>(h->data)->handle_closed(); }
+
+    /// Stops and closes one socket's poll handle; the dns_socket is freed in the close callback.
+    void close_socket(dns_socket* s) {
+        uv_poll_stop(&s->poll);
+        uv_close(reinterpret_cast<uv_handle_t*>(&s->poll), [](uv_handle_t* h) {
+            auto* sock = reinterpret_cast<dns_socket*>(h); // poll is the first member (standard layout)
+            auto* side = static_cast<loop_side*>(h->data);
+            delete sock;
+            side->handle_closed();
+        });
+    }
+};
+
+/// Per-query state handed to c-ares as `arg`; owned by c-ares until its callback runs, which it always does (with
+/// ARES_EDESTRUCTION at the latest).
+struct resolver::pending {
+    resolver* owner;
+    std::shared_ptr<query_handle::state> state;
+    std::string qname;
+    std::uint16_t qtype;
+    std::uint64_t start_ns;
+};
+
+resolver::resolver(uv_loop_t* loop, resolver_config config) : _loop(loop), _config(std::move(config)) {}
+
+result<std::unique_ptr<resolver>> resolver::create(uv_loop_t* loop, resolver_config config) {
+    if (loop == nullptr || config.servers.empty() || config.timeout_ms == 0 || config.tries == 0 ||
+        config.timeout_ms > 600'000 || config.tries > 16 || config.edns_udp_size < 512) {
+        return errc::invalid_argument;
+    }
+    // Process-wide, idempotent; only does work on Windows but is the documented contract.
+    static std::once_flag once;
+    static int library_status = ARES_SUCCESS;
+    std::call_once(once, [] { library_status = ares_library_init(ARES_LIB_INIT_ALL); });
+    if (library_status != ARES_SUCCESS) {
+        return ares_error(library_status);
+    }
+    std::unique_ptr<resolver> r(new resolver(loop, std::move(config)));
+    if (auto ok = r->init(); !ok) {
+        return ok.error(); // ~resolver tears down whatever init created
+    }
+    return r;
+}
+
+result<void> resolver::init() {
+    // Parse the whole config before creating anything.
+    std::vector<ares_addr_port_node> nodes(_config.servers.size());
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        auto& n = nodes[i];
+        const auto& s = _config.servers[i];
+        if (inet_pton(AF_INET, s.address.c_str(), &n.addr.addr4) == 1) {
+            n.family = AF_INET;
+        } else if (inet_pton(AF_INET6, s.address.c_str(), &n.addr.addr6) == 1) {
+            n.family = AF_INET6;
+        } else {
+            return errc::invalid_argument;
+        }
+        n.udp_port = n.tcp_port = s.port;
+        n.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
+    }
+    in_addr src4{};
+    unsigned char src6[16] = {};
+    if (_config.source_ipv4 && inet_pton(AF_INET, _config.source_ipv4->c_str(), &src4) != 1) {
+        return errc::invalid_argument;
+    }
+    if (_config.source_ipv6 && inet_pton(AF_INET6, _config.source_ipv6->c_str(), src6) != 1) {
+        return errc::invalid_argument;
+    }
+
+    _side = new loop_side;
+    _side->owner = this;
+    uv_timer_init(_loop, &_side->timer); // cannot fail for timers
+    uv_timer_init(_loop, &_side->defer);
+    _side->timer.data = _side;
+    _side->defer.data = _side;
+    _side->open_handles = 2;
+
+    ares_options o{};
+    int mask = 0;
+    // NOSEARCH/NOALIASES: never rewrite the name (search lists, HOSTALIASES). NOCHECKRESP: hand us SERVFAIL/REFUSED
+    // answers instead of retrying the next server and reporting a bare ARES_ESERVFAIL, so the RCODE and the RFC 8914
+    // text reach the validator (Boulder also treats SERVFAIL as final). EDNS: without it c-ares 1.18 treats any UDP
+    // answer above 512 octets as truncated.
+    o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP | (_config.edns ? ARES_FLAG_EDNS : 0);
+    mask |= ARES_OPT_FLAGS;
+    o.timeout = static_cast<int>(_config.timeout_ms);
+    mask |= ARES_OPT_TIMEOUTMS;
+    o.tries = static_cast<int>(_config.tries);
+    mask |= ARES_OPT_TRIES;
+    o.socket_receive_buffer_size = _config.socket_receive_buffer;
+    mask |= ARES_OPT_SOCK_RCVBUF;
+    o.ednspsz = _config.edns_udp_size;
+    mask |= ARES_OPT_EDNSPSZ;
+    o.ndomains = 0; // ignore LOCALDOMAIN / resolv.conf "search": names here are always absolute
+    o.domains = nullptr;
+    mask |= ARES_OPT_DOMAINS;
+    o.sock_state_cb = [](void* data, ares_socket_t fd, int readable, int writable) {
+        static_cast<resolver*>(data)->on_socket_state(fd, readable != 0, writable != 0);
+    };
+    o.sock_state_cb_data = this;
+    mask |= ARES_OPT_SOCK_STATE_CB;
+
+    ares_channel ch = nullptr;
+    if (int st = ares_init_options(&ch, &o, mask); st != ARES_SUCCESS) {
+        return ares_error(st);
+    }
+    _channel = ch;
+    if (int st = ares_set_servers_ports(ch, nodes.data()); st != ARES_SUCCESS) {
+        return ares_error(st);
+    }
+    if (_config.source_ipv4) {
+        ares_set_local_ip4(ch, ntohl(src4.s_addr)); // host byte order, per ares_set_local_ip4(3)
+    }
+    if (_config.source_ipv6) {
+        ares_set_local_ip6(ch, src6);
+    }
+    return {};
+}
+
+resolver::~resolver() {
+    _closing = true;
+    if (_channel != nullptr) {
+        // Runs every pending callback with ARES_EDESTRUCTION (-> outcome::cancelled, delivered right here) and
+        // reports each socket closed through sock_state_cb, which closes its poll handle.
+        ares_destroy(channel_of(_channel));
+        _channel = nullptr;
+    }
+    if (_side == nullptr) {
+        return;
+    }
+    // Completions parked for the defer timer, and any query() a callback above started while we were closing.
+    drain_deferred();
+    for (auto& [fd, s] : _side->sockets) { // LCOV_EXCL_LINE: DefensiveCoding (ares_destroy reported them all)
+        _side->close_socket(s);
+    }
+    _side->sockets.clear();
+    _side->owner = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&_side->timer), loop_side::on_handle_closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&_side->defer), loop_side::on_handle_closed);
+    _side = nullptr;
+}
+
+query_handle resolver::query(std::string_view name, std::uint16_t type, query_callback callback) {
+    auto state = std::make_shared<query_handle::state>();
+    state->callback = std::move(callback);
+
+    auto wire = build_query(name, type, _config);
+    if (_closing || _channel == nullptr || !wire) {
+        query_result res;
+        res.kind = outcome::cancelled;
+        res.qname = canonical_name(name);
+        res.qtype = type;
+        res.error = wire ? make_error_code(errc::shutting_down) : wire.error();
+        ++_submitting; // never complete synchronously: park it for the defer timer (or the destructor's drain)
+        deliver(state, std::move(res));
+        --_submitting;
+        return query_handle(state);
+    }
+
+    auto* p = new pending{this, state, canonical_name(name), type, uv_hrtime()};
+    ++_in_flight;
+    ++_submitting;
+    ares_send(
+        channel_of(_channel), reinterpret_cast<const unsigned char*>(wire->data()), static_cast<int>(wire->size()),
+        [](void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
+            std::unique_ptr<pending> q(static_cast<pending*>(arg));
+            q->owner->on_complete(*q, status, abuf, alen);
+        },
+        p);
+    --_submitting; // `p` may be gone already (c-ares fails synchronously when no socket can be opened)
+    arm_timer();
+    return query_handle(state);
+}
+
+void resolver::on_complete(pending& p, int status, const unsigned char* abuf, int alen) {
+    --_in_flight;
+    if (!p.state->callback) {
+        return; // detached: the answer is dropped unread
+    }
+    query_result res;
+    res.qname = std::move(p.qname);
+    res.qtype = p.qtype;
+    res.elapsed = std::chrono::microseconds((uv_hrtime() - p.start_ns) / 1000);
+    classify(res, status, abuf, alen, _config.max_alias_steps);
+    deliver(p.state, std::move(res));
+}
+
+void resolver::deliver(const std::shared_ptr<query_handle::state>& state, query_result&& res) {
+    if (_submitting > 0) {
+        _side->deferred.emplace_back(state, std::move(res));
+        if (!_closing) {
+            uv_timer_start(
+                &_side->defer, [](uv_timer_t* t) { static_cast<loop_side*>(t->data)->owner->drain_deferred(); }, 0, 0);
+        }
+        return;
+    }
+    // Clear before calling so the query reads as finished inside its own callback, and so a callback that starts
+    // another query with the same handle variable cannot be confused with this one.
+    query_callback cb = std::move(state->callback);
+    state->callback = nullptr;
+    if (cb) {
+        cb(std::move(res));
+    }
+}
+
+void resolver::drain_deferred() {
+    while (_side != nullptr && !_side->deferred.empty()) {
+        auto batch = std::move(_side->deferred);
+        _side->deferred.clear();
+        for (auto& [state, res] : batch) {
+            query_callback cb = std::move(state->callback); // detached while parked: nothing to run
+            state->callback = nullptr;
+            if (cb) {
+                cb(std::move(res));
+            }
+        }
+    }
+}
+
+// ---- the loop side: Node's cares_wrap pattern ----------------------------------------------------------------
+
+void resolver::on_socket_state(int fd, bool readable, bool writable) {
+    auto it = _side->sockets.find(fd);
+    if (!readable && !writable) {
+        if (it != _side->sockets.end()) { // c-ares is about to close fd: stop watching it first
+            _side->close_socket(it->second);
+            _side->sockets.erase(it);
+        }
+        return;
+    }
+    dns_socket* s = nullptr;
+    if (it == _side->sockets.end()) {
+        s = new dns_socket;
+        s->fd = fd;
+        if (int st = uv_poll_init_socket(_loop, &s->poll, fd); st != 0) {
+            // LCOV_EXCL_START: DefensiveCoding. Should never fail; if it does, the query times out instead.
+            delete s;
+            return;
+            // LCOV_EXCL_STOP
+        }
+        s->poll.data = _side;
+        ++_side->open_handles;
+        _side->sockets.emplace(fd, s);
+    } else {
+        s = it->second;
+    }
+    uv_poll_start(&s->poll, (readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0),
+                  [](uv_poll_t* h, int st, int ev) {
+                      auto* sock = reinterpret_cast<dns_socket*>(h);
+                      auto* side = static_cast<loop_side*>(h->data);
+                      side->owner->on_poll(sock->fd, st, ev);
+                  });
+}
+
+void resolver::on_poll(int fd, int status, int events) {
+    // On a poll error let c-ares try both directions: it will see the socket error and fail over (Node does this).
+    const bool rd = status < 0 || (events & UV_READABLE) != 0;
+    const bool wr = status < 0 || (events & UV_WRITABLE) != 0;
+    ares_process_fd(channel_of(_channel), rd ? fd : ARES_SOCKET_BAD, wr ? fd : ARES_SOCKET_BAD);
+    arm_timer();
+}
+
+void resolver::on_timer() {
+    // ares_process_fd with no fd runs only the timeout pass: expired tries are resent to the next server or fail.
+    ares_process_fd(channel_of(_channel), ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    if (_in_flight == 0) {
+        return;
+    }
+    // The only ares_timeout() call (O(n) in 1.18): once per firing, never per I/O event.
+    timeval max{static_cast<time_t>(_config.timeout_ms / 1000),
+                static_cast<suseconds_t>((_config.timeout_ms % 1000) * 1000)};
+    timeval tv{};
+    const timeval* next = ares_timeout(channel_of(_channel), &max, &tv);
+    std::uint64_t ms =
+        next ? static_cast<std::uint64_t>(next->tv_sec) * 1000 + static_cast<std::uint64_t>(next->tv_usec + 999) / 1000
+             : _config.timeout_ms;
+    uv_timer_start(
+        &_side->timer, [](uv_timer_t* t) { static_cast<loop_side*>(t->data)->owner->on_timer(); }, ms == 0 ? 1 : ms, 0);
+}
+
+void resolver::arm_timer() {
+    // Invariant kept in O(1): while queries are in flight the timer is due within timeout_ms. Every try c-ares
+    // starts has a deadline at least timeout_ms away, so the timer never fires late for a new try; when it fires
+    // it re-arms to the exact earliest deadline (on_timer).
+    if (_side == nullptr || _closing) {
+        return;
+    }
+    if (_in_flight == 0) {
+        uv_timer_stop(&_side->timer);
+        return;
+    }
+    if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&_side->timer)) ||
+        uv_timer_get_due_in(&_side->timer) > _config.timeout_ms) {
+        uv_timer_start(
+            &_side->timer, [](uv_timer_t* t) { static_cast<loop_side*>(t->data)->owner->on_timer(); },
+            _config.timeout_ms, 0);
+    }
+}
+
+std::vector<int> resolver::open_sockets() const {
+    std::vector<int> out;
+    if (_side != nullptr) {
+        for (const auto& [fd, s] : _side->sockets) {
+            out.push_back(fd);
+        }
+    }
+    return out;
+}
+
+} // namespace mpic::net::dns

@@ -1,0 +1,1 @@
+// net/name/identifier.cc: implementation follows (parse_identifier, reverse_name).

@@ -7,6 +7,8 @@
 #include <utility>
 #include <variant>
 
+#include "core/error.hh"
+
 namespace mpic {
 
 /// Holds either a T or a non-zero std::error_code. Invariant: an error-holding result never holds a zero code.

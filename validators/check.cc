@@ -49,12 +49,18 @@ std::optional<validation_method> parse_validation_method(std::string_view text) 
 
 std::string_view to_string(dns_record_type type) noexcept {
     switch (type) {
-    case dns_record_type::txt: return "TXT";
-    case dns_record_type::cname: return "CNAME";
-    case dns_record_type::caa: return "CAA";
-    case dns_record_type::a: return "A";
-    case dns_record_type::aaaa: return "AAAA";
-    case dns_record_type::ptr: return "PTR";
+    case dns_record_type::txt:
+        return "TXT";
+    case dns_record_type::cname:
+        return "CNAME";
+    case dns_record_type::caa:
+        return "CAA";
+    case dns_record_type::a:
+        return "A";
+    case dns_record_type::aaaa:
+        return "AAAA";
+    case dns_record_type::ptr:
+        return "PTR";
     }
     return "unknown";
 }

@@ -25,7 +25,9 @@ void check_operation::on_deadline(uv_timer_t* timer) {
     self->fail_incomplete("timeout", "check deadline exceeded");
 }
 
-void check_operation::cancel() { fail_incomplete("cancelled", "check cancelled"); }
+void check_operation::cancel() {
+    fail_incomplete("cancelled", "check cancelled");
+}
 
 void check_operation::fail_incomplete(std::string_view kind, std::string message) {
     if (_finished) {
@@ -33,11 +35,15 @@ void check_operation::fail_incomplete(std::string_view kind, std::string message
     }
     auto result = make_result();
     result.completed = false;
-    const auto component = _request->type == check_type::caa ? problem_component::caa_checker
-                                                              : problem_component::dcv_checker;
-    result.errors.push_back(problem::make(component, kind, std::move(message)));
+    result.errors.push_back(incomplete_problem(kind, std::move(message)));
     finish(std::move(result));
     abort();
+}
+
+problem check_operation::incomplete_problem(std::string_view kind, std::string message) const {
+    const auto component =
+        _request->type == check_type::caa ? problem_component::caa_checker : problem_component::dcv_checker;
+    return problem::make(component, kind, std::move(message));
 }
 
 check_result check_operation::make_result() const {
@@ -59,9 +65,9 @@ void check_operation::finish(check_result&& result) {
     }
     _finished = true;
     result.timings.total_us = elapsed_us();
-    result.timestamp_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
+    result.timestamp_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     // Keep ourselves alive through the callback even if it drops the last outside reference.
     auto keep = std::move(_self);
     if (_deadline != nullptr) {

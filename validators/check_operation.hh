@@ -24,8 +24,8 @@ namespace mpic::validators {
 /// Invariant: every pointer outlives every check started with this runtime; all are used on `loop`'s thread only.
 struct perspective_runtime {
     uv_loop_t* loop = nullptr;
-    net::dns::resolver* dns = nullptr;   ///< this perspective's resolver (own c-ares channel, own source address)
-    net::http::client* http = nullptr;   ///< this perspective's HTTP/TLS client (own pool, own source address)
+    net::dns::resolver* dns = nullptr; ///< this perspective's resolver (own c-ares channel, own source address)
+    net::http::client* http = nullptr; ///< this perspective's HTTP/TLS client (own pool, own source address)
 };
 
 /// Receives a check's result, exactly once, on the loop's thread.
@@ -53,6 +53,9 @@ protected:
     virtual void run() = 0;
     /// Stops in-flight I/O after the check finished early (deadline, cancel). Called at most once.
     virtual void abort() {}
+    /// The problem reported when the deadline passes or the check is cancelled (`kind` is "timeout" or
+    /// "cancelled"). Default: mpic_error:<caa_checker|dcv_checker>:<kind>.
+    virtual problem incomplete_problem(std::string_view kind, std::string message) const;
 
     /// Delivers the result: stamps timestamp_ns and total_us, stops the deadline, invokes the callback. Later calls
     /// are ignored, so racing completions (I/O vs deadline) are harmless.
@@ -70,8 +73,8 @@ private:
     void fail_incomplete(std::string_view kind, std::string message);
 
     check_callback _callback;
-    uv_timer_t* _deadline = nullptr;  ///< heap-allocated: freed in its close callback, which may outlive *this
-    std::shared_ptr<check_operation> _self;  ///< keeps the check alive while it runs
+    uv_timer_t* _deadline = nullptr;        ///< heap-allocated: freed in its close callback, which may outlive *this
+    std::shared_ptr<check_operation> _self; ///< keeps the check alive while it runs
     std::uint64_t _started_ns = 0;
     bool _finished = false;
 };

@@ -19,8 +19,8 @@ std::shared_ptr<check_operation> make_dns01_check(perspective_runtime&, std::sha
                                                   check_callback);
 std::shared_ptr<check_operation> make_dns_change_check(perspective_runtime&, std::shared_ptr<const check_request>,
                                                        check_callback);
-std::shared_ptr<check_operation> make_dns_persistent_check(perspective_runtime&,
-                                                           std::shared_ptr<const check_request>, check_callback);
+std::shared_ptr<check_operation> make_dns_persistent_check(perspective_runtime&, std::shared_ptr<const check_request>,
+                                                           check_callback);
 std::shared_ptr<check_operation> make_dns_account01_check(perspective_runtime&, std::shared_ptr<const check_request>,
                                                           check_callback);
 /// contact-email-txt, contact-phone-txt, contact-email-caa, contact-phone-caa
@@ -28,13 +28,13 @@ std::shared_ptr<check_operation> make_contact_check(perspective_runtime&, std::s
                                                     check_callback);
 std::shared_ptr<check_operation> make_ip_address_check(perspective_runtime&, std::shared_ptr<const check_request>,
                                                        check_callback);
-std::shared_ptr<check_operation> make_reverse_lookup_check(perspective_runtime&,
-                                                           std::shared_ptr<const check_request>, check_callback);
+std::shared_ptr<check_operation> make_reverse_lookup_check(perspective_runtime&, std::shared_ptr<const check_request>,
+                                                           check_callback);
 // HTTP-based (validators/http/)
 std::shared_ptr<check_operation> make_http01_check(perspective_runtime&, std::shared_ptr<const check_request>,
                                                    check_callback);
-std::shared_ptr<check_operation> make_website_change_check(perspective_runtime&,
-                                                           std::shared_ptr<const check_request>, check_callback);
+std::shared_ptr<check_operation> make_website_change_check(perspective_runtime&, std::shared_ptr<const check_request>,
+                                                           check_callback);
 // TLS-based (validators/tls/)
 std::shared_ptr<check_operation> make_tls_alpn01_check(perspective_runtime&, std::shared_ptr<const check_request>,
                                                        check_callback);

@@ -1,0 +1,332 @@
+// TOML → engine_config. Every problem is reported with the key that caused it, and unknown keys are errors: a
+// typo in a security-relevant key ("developement_override") must not silently fall back to a default.
+// toml++ reports syntax errors by exception; that is confined to this file (start-up, not the I/O path).
+
+#include <set>
+
+#include <toml++/toml.h>
+
+#include "quorum/engine/config.hh"
+
+namespace mpic::quorum {
+namespace {
+
+/// Reads typed keys out of one TOML table, remembering which keys were consumed so the rest can be reported.
+class section {
+public:
+    section(const toml::table* table, std::string name, std::vector<std::string>& errors)
+        : _table(table), _name(std::move(name)), _errors(errors) {}
+
+    bool present() const { return _table != nullptr; }
+    std::string key(std::string_view k) const { return _name + "." + std::string(k); }
+    void error(std::string_view k, std::string_view message) {
+        _errors.push_back(key(k) + ": " + std::string(message));
+    }
+
+    template <class T>
+    void read(std::string_view k, T& out) {
+        const toml::node* node = find(k);
+        if (node == nullptr) {
+            return;
+        }
+        if constexpr (std::is_same_v<T, bool>) {
+            if (auto v = node->value<bool>()) {
+                out = *v;
+                return;
+            }
+            error(k, "must be a boolean");
+        } else if constexpr (std::is_integral_v<T>) {
+            auto v = node->value<std::int64_t>();
+            if (!v || !node->is_integer()) {
+                error(k, "must be an integer");
+                return;
+            }
+            if (*v < 0 || static_cast<std::uint64_t>(*v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
+                error(k, "is out of range");
+                return;
+            }
+            out = static_cast<T>(*v);
+        } else if constexpr (std::is_same_v<T, double>) {
+            if (auto v = node->value<double>()) {
+                out = *v;
+                return;
+            }
+            error(k, "must be a number");
+        } else if constexpr (std::is_same_v<T, std::string>) {
+            if (auto v = node->value<std::string>()) {
+                out = *v;
+                return;
+            }
+            error(k, "must be a string");
+        } else if constexpr (std::is_same_v<T, std::optional<std::string>>) {
+            if (auto v = node->value<std::string>()) {
+                out = *v;
+                return;
+            }
+            error(k, "must be a string");
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+            const auto* array = node->as_array();
+            if (array == nullptr) {
+                error(k, "must be an array of strings");
+                return;
+            }
+            out.clear();
+            for (const auto& item : *array) {
+                auto v = item.value<std::string>();
+                if (!v) {
+                    error(k, "must be an array of strings");
+                    return;
+                }
+                out.push_back(*v);
+            }
+        }
+    }
+
+    /// A [lat, lon] pair.
+    std::optional<geo_point> location(std::string_view k) {
+        const toml::node* node = find(k);
+        if (node == nullptr) {
+            return std::nullopt;
+        }
+        const auto* array = node->as_array();
+        if (array == nullptr || array->size() != 2 || !(*array)[0].is_number() || !(*array)[1].is_number()) {
+            error(k, "must be [latitude, longitude] in degrees");
+            return std::nullopt;
+        }
+        geo_point p{(*array)[0].value<double>().value_or(1000), (*array)[1].value<double>().value_or(1000)};
+        if (!p.valid()) {
+            error(k, "latitude must be in [-90, 90] and longitude in [-180, 180]");
+            return std::nullopt;
+        }
+        return p;
+    }
+
+    const toml::node* find(std::string_view k) {
+        _seen.insert(std::string(k));
+        return _table != nullptr ? _table->get(k) : nullptr;
+    }
+
+    /// Reports every key of the table that no read() asked for.
+    void reject_unknown() {
+        if (_table == nullptr) {
+            return;
+        }
+        for (const auto& [k, v] : *_table) {
+            if (!_seen.contains(std::string(k.str()))) {
+                error(k.str(), "unknown key");
+            }
+        }
+    }
+
+private:
+    const toml::table* _table;
+    std::string _name;
+    std::vector<std::string>& _errors;
+    std::set<std::string> _seen;
+};
+
+std::optional<net::dns::server_address> parse_server(std::string_view text) {
+    // "1.2.3.4", "1.2.3.4:5353", "[2001:db8::1]:53", "2001:db8::1"
+    net::dns::server_address out;
+    std::string host(text);
+    if (!host.empty() && host.front() == '[') {
+        auto close = host.find(']');
+        if (close == std::string::npos) {
+            return std::nullopt;
+        }
+        out.address = host.substr(1, close - 1);
+        if (close + 1 < host.size()) {
+            if (host[close + 1] != ':') {
+                return std::nullopt;
+            }
+            host = host.substr(close + 2);
+        } else {
+            host.clear();
+        }
+    } else if (std::count(host.begin(), host.end(), ':') == 1) {
+        auto colon = host.find(':');
+        out.address = host.substr(0, colon);
+        host = host.substr(colon + 1);
+    } else {
+        out.address = host;
+        host.clear();
+    }
+    if (!host.empty()) {
+        unsigned long port = 0;
+        for (char c : host) {
+            if (c < '0' || c > '9' || port > 65535) {
+                return std::nullopt;
+            }
+            port = port * 10 + static_cast<unsigned long>(c - '0');
+        }
+        if (port == 0 || port > 65535) {
+            return std::nullopt;
+        }
+        out.port = static_cast<std::uint16_t>(port);
+    }
+    if (!net::addr::ip_address::parse(out.address)) {
+        return std::nullopt;
+    }
+    return out;
+}
+
+configured_perspective read_perspective(section& s, perspective_kind default_kind) {
+    configured_perspective p;
+    p.info.kind = default_kind;
+    s.read("code", p.info.code);
+    if (p.info.code.empty()) {
+        s.error("code", "is required");
+    }
+    std::string rir_text;
+    s.read("rir", rir_text);
+    if (auto r = parse_rir(rir_text)) {
+        p.info.region = *r;
+    } else {
+        s.error("rir", "must be one of ARIN, RIPE, APNIC, LACNIC, AFRINIC");
+    }
+    if (auto loc = s.location("location")) {
+        p.info.location = *loc;
+    } else {
+        s.error("location", "is required ([latitude, longitude])");
+    }
+    auto resolver_location = s.location("resolver_location");
+    std::string resolver_rir;
+    s.read("resolver_rir", resolver_rir);
+    if (resolver_location || !resolver_rir.empty()) {
+        resolver_site site{resolver_location.value_or(p.info.location), p.info.region};
+        if (!resolver_rir.empty()) {
+            if (auto r = parse_rir(resolver_rir)) {
+                site.region = *r;
+            } else {
+                s.error("resolver_rir", "must be one of ARIN, RIPE, APNIC, LACNIC, AFRINIC");
+            }
+        }
+        p.info.resolver = site;
+    }
+    s.read("source_ipv4", p.transport.source_ipv4);
+    s.read("source_ipv6", p.transport.source_ipv6);
+    std::vector<std::string> resolvers;
+    s.read("resolvers", resolvers);
+    for (const auto& text : resolvers) {
+        if (auto server = parse_server(text)) {
+            p.transport.resolvers.push_back(*server);
+        } else {
+            s.error("resolvers", "\"" + text + "\" is not an address[:port]");
+        }
+    }
+    s.read("agent_url", p.transport.agent_url);
+    s.read("agent_ca_file", p.transport.agent_ca_file);
+    s.read("client_cert_file", p.transport.client_cert_file);
+    s.read("client_key_file", p.transport.client_key_file);
+    if (p.transport.is_agent()) {
+        p.info.kind = perspective_kind::remote;
+    } else {
+        p.info.kind = perspective_kind::in_process;
+    }
+    s.reject_unknown();
+    return p;
+}
+
+} // namespace
+
+result<engine_config> engine_config_from_toml(std::string_view toml_text, std::string_view source_name,
+                                              std::vector<std::string>& errors) {
+    toml::table doc;
+    try {
+        doc = toml::parse(toml_text, source_name);
+    } catch (const toml::parse_error& e) {
+        const auto& where = e.source().begin;
+        errors.push_back(std::string(source_name) + ":" + std::to_string(where.line) + ":" +
+                         std::to_string(where.column) + ": " + std::string(e.description()));
+        return make_error_code(errc::invalid_argument);
+    }
+    const std::size_t errors_before = errors.size();
+    engine_config config;
+
+    section engine(doc["engine"].as_table(), "engine", errors);
+    engine.read("reactors", config.reactors);
+    engine.read("cohort_secret", config.cohort_secret);
+    engine.read("default_perspective_count", config.default_perspective_count);
+    engine.read("max_attempts", config.max_attempts);
+    engine.read("default_deadline_ms", config.default_deadline_ms);
+    engine.read("max_deadline_ms", config.max_deadline_ms);
+    engine.read("check_timeout_ms", config.check_timeout_ms);
+    engine.read("straggler_grace_ms", config.straggler_grace_ms);
+    engine.read("caa_issuer_domains", config.caa_issuer_domains);
+    engine.read("max_in_flight_checks", config.max_in_flight_checks);
+    engine.reject_unknown();
+
+    section policy(doc["policy"].as_table(), "policy", errors);
+    std::string table = std::string(to_string(config.policy.table));
+    policy.read("table", table);
+    if (auto t = parse_quorum_table(table)) {
+        config.policy.table = *t;
+    } else {
+        policy.error("table", "must be \"br\" or \"strict\"");
+    }
+    policy.read("development_override", config.policy.development_override);
+    policy.read("allow_monitoring_requests", config.policy.allow_monitoring_requests);
+    std::string date;
+    policy.read("date", date);
+    if (!date.empty()) {
+        if (auto d = parse_civil_date(date)) {
+            config.date_override = *d;
+        } else {
+            policy.error("date", "must be a date YYYY-MM-DD");
+        }
+    }
+    policy.reject_unknown();
+
+    section dns(doc["dns"].as_table(), "dns", errors);
+    dns.read("timeout_ms", config.dns_timeout_ms);
+    dns.read("tries", config.dns_tries);
+    dns.reject_unknown();
+
+    section http(doc["http"].as_table(), "http", errors);
+    http.read("body_cap_bytes", config.http_body_cap);
+    http.read("connect_timeout_ms", config.http_connect_timeout_ms);
+    http.read("stage_timeout_ms", config.http_stage_timeout_ms);
+    http.reject_unknown();
+
+    if (const auto* lab_table = doc["lab"].as_table()) {
+        section lab(lab_table, "lab", errors);
+        bool enabled = false;
+        net::addr::lab_ports ports;
+        lab.read("enabled", enabled);
+        lab.read("http_port", ports.http);
+        lab.read("https_port", ports.https);
+        lab.read("tls_alpn_port", ports.tls_alpn);
+        lab.reject_unknown();
+        if (enabled) {
+            if (ports.http == 0 || ports.https == 0 || ports.tls_alpn == 0) {
+                lab.error("enabled", "lab mode needs http_port, https_port and tls_alpn_port");
+            }
+            config.lab = ports;
+        }
+    }
+
+    if (const auto* primary = doc["primary"].as_table()) {
+        section s(primary, "primary", errors);
+        config.primary = read_perspective(s, perspective_kind::in_process);
+    }
+    if (const auto* node = doc.get("perspective")) {
+        const auto* array = node->as_array();
+        if (array == nullptr || !array->is_array_of_tables()) {
+            errors.push_back("perspective: must be an array of tables ([[perspective]])");
+        } else {
+            std::size_t i = 0;
+            for (const auto& item : *array) {
+                section s(item.as_table(), "perspective[" + std::to_string(i++) + "]", errors);
+                config.perspectives.push_back(read_perspective(s, perspective_kind::remote));
+            }
+        }
+    }
+
+    validate_engine_config(config, errors);
+    if (errors.size() != errors_before) {
+        return make_error_code(errc::invalid_argument);
+    }
+    return config;
+}
+
+} // namespace mpic::quorum

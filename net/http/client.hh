@@ -109,9 +109,11 @@ struct response {
 
 /// Completion of fetch(). `error` is zero on success: a complete response was read (any status code).
 struct exchange_result {
-    std::error_code error;            ///< uv/ssl/llhttp category or errc::{timed_out, limit_exceeded,
-                                      ///< refused_by_policy, cancelled, invalid_argument, malformed, shutting_down}
-    stage failed_stage = stage::none; ///< where `error` happened; stage::none on success
+    std::error_code error; ///< uv/ssl/llhttp category or errc::{timed_out, limit_exceeded,
+                           ///< refused_by_policy, cancelled, invalid_argument, malformed, shutting_down}
+    /// Where `error` happened; stage::none on success, and for an exchange that failed or was cancelled before it
+    /// started (errc::invalid_argument, errc::shutting_down, cancel() before the next loop iteration).
+    stage failed_stage = stage::none;
     http::response response;
     bool ok() const noexcept { return !error; }
 };
@@ -138,6 +140,7 @@ struct handshake_response {
     stage_timings timings;          ///< connect, tls, total
 };
 
+/// Completion of handshake(); `error` and `failed_stage` as in exchange_result.
 struct handshake_result {
     std::error_code error;
     stage failed_stage = stage::none;

@@ -96,6 +96,7 @@ private:
     std::uint8_t _minor = 0;
     std::size_t _head_bytes = 0;
     std::size_t _received = 0;
+    int _interim = 0; ///< 1xx interim responses skipped before the final one
     std::vector<header> _headers;
     std::string _body;
     std::error_code _error;

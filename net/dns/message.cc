@@ -3,6 +3,7 @@
 
 #include "net/dns/message.hh"
 
+#include <cstdint>
 #include <string>
 
 namespace mpic::net::dns {
@@ -113,7 +114,9 @@ void append_label(std::string& out, const std::uint8_t* p, std::size_t n) {
 /// name is compressed). RFC 1035 §4.1.4 allows a pointer to any "prior occurance"; we require every pointer to
 /// target an offset strictly before the start of the label run that contains it, so offsets strictly decrease and
 /// the walk terminates even without the hop cap; the cap bounds the work on long pointer chains.
-result<std::string> read_name(cursor& c, const parse_limits& limits) {
+/// `end` bounds the name's first run of labels (before any pointer): an rdata name must not run past its rdata, and
+/// doing so is bad_rdata rather than truncation.
+result<std::string> read_name(cursor& c, const parse_limits& limits, std::size_t end = SIZE_MAX) {
     const auto wire = c.wire();
     std::size_t p = c.pos();
     std::size_t run_start = p;
@@ -122,12 +125,18 @@ result<std::string> read_name(cursor& c, const parse_limits& limits) {
     std::size_t octets = 0;
     std::string out;
     for (;;) {
+        if (resume == 0 && p >= end) {
+            return message_error::bad_rdata;
+        }
         if (p >= wire.size()) {
             return message_error::truncated;
         }
         const std::uint8_t len = wire[p];
         const std::uint8_t kind = len & 0xC0;
         if (kind == 0xC0) {
+            if (resume == 0 && p + 1 >= end) {
+                return message_error::bad_rdata;
+            }
             if (p + 1 >= wire.size()) {
                 return message_error::truncated;
             }
@@ -157,6 +166,9 @@ result<std::string> read_name(cursor& c, const parse_limits& limits) {
             }
             c.seek(resume != 0 ? resume : p + 1);
             return out;
+        }
+        if (resume == 0 && p + 1 + len > end) {
+            return message_error::bad_rdata;
         }
         if (p + 1 + len > wire.size()) {
             return message_error::truncated;
@@ -201,7 +213,7 @@ result<rdata_variant> decode_rdata(cursor& c, std::uint16_t type, std::size_t en
     case rr_type::dname:
     case rr_type::ptr:
     case rr_type::ns: {
-        auto target = read_name(c, limits);
+        auto target = read_name(c, limits, end);
         if (!target) {
             return target.error();
         }

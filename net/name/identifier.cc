@@ -105,7 +105,8 @@ bool valid_utf8(std::string_view s) {
 }
 
 bool looks_like_ipv4(std::string_view s) {
-    return !s.empty() && s.find_first_not_of("0123456789.") == std::string_view::npos;
+    return s.find_first_of("0123456789") != std::string_view::npos &&
+           s.find_first_not_of("0123456789.") == std::string_view::npos;
 }
 
 result<identifier> parse_ip(std::string_view text, bool bracketed) {
@@ -166,11 +167,11 @@ result<void> check_labels(const std::string& name) {
                 return c == '*' ? identifier_error::bad_wildcard : identifier_error::invalid_character;
             }
         }
-        if (label.front() == '-' || label.back() == '-') {
-            return identifier_error::invalid_character;
-        }
         if (label.size() >= 4 && label[2] == '-' && label[3] == '-' && !valid_a_label(label)) {
             return identifier_error::invalid_idna;
+        }
+        if (label.front() == '-' || label.back() == '-') {
+            return identifier_error::invalid_character;
         }
         start = dot + 1;
     }
@@ -237,7 +238,7 @@ result<identifier> parse_identifier(std::string_view text) {
             if (rc == IDN2_TOO_BIG_DOMAIN) {
                 return identifier_error::too_long;
             }
-            if (rc == IDN2_TOO_BIG_LABEL) {
+            if (rc == IDN2_TOO_BIG_LABEL || rc == IDN2_PUNYCODE_BIG_OUTPUT) { // the A-label would exceed 63
                 return identifier_error::label_too_long;
             }
             return identifier_error::invalid_idna;

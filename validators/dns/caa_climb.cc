@@ -20,6 +20,8 @@ std::string_view to_string(caa_lookup_status status) noexcept {
         return "malformed response";
     case caa_lookup_status::truncated:
         return "truncated response";
+    case caa_lookup_status::unreachable:
+        return "resolver unreachable";
     }
     return "unknown";
 }
@@ -37,8 +39,9 @@ caa_climb::caa_climb(std::string_view name, caa_climb_options options) : _option
 
 bool caa_climb::tolerable(const caa_lookup& outcome) const noexcept {
     // Standards §7.2: the opt-in covers only SERVFAIL and timeout (BR 3.2.2.8 "lookup failure"), never REFUSED /
-    // malformed / truncated (those say the path is broken, RFC 8659 §6.2), and never a DNSSEC validation failure
-    // at the primary (BR 3.2.2.8.1 from 2026-03-15; RFC 8659 §6.4: bogus may be an attack).
+    // malformed / truncated (those say the path is broken, RFC 8659 §6.2), never "unreachable" (a failure of our
+    // own resolver path: BR 3.2.2.8 allows only failures "outside the CA's infrastructure"), and never a DNSSEC
+    // validation failure at the primary (BR 3.2.2.8.1 from 2026-03-15; RFC 8659 §6.4: bogus may be an attack).
     if (!_options.allow_lookup_failure) {
         return false;
     }
@@ -83,6 +86,7 @@ void caa_climb::feed(caa_lookup outcome) {
     case caa_lookup_status::timeout:
     case caa_lookup_status::malformed:
     case caa_lookup_status::truncated:
+    case caa_lookup_status::unreachable:
         if (tolerable(outcome)) {
             if (!_retrying) {
                 // BR 3.2.2.8: the failure may count as permission only once "the lookup has been retried".

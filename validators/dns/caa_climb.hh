@@ -14,14 +14,15 @@ namespace mpic::validators {
 
 /// The outcome of one CAA query for a name X, reduced to what RFC 8659 §3 distinguishes.
 enum class caa_lookup_status : std::uint8_t {
-    records,   ///< NOERROR with CAA RRs (owned by X, or by the end of X's CNAME/DNAME chain: "CAA(X)")
-    no_data,   ///< NOERROR without CAA RRs, including an alias chain that ends without CAA (empty at X)
-    nxdomain,  ///< X does not exist: empty at X
-    servfail,  ///< SERVFAIL (possibly a DNSSEC validation failure: see `dnssec_failure`)
-    refused,   ///< REFUSED, NOTIMP or any other error rcode (RFC 8659 §6.2)
-    timeout,   ///< no answer within the resolver's tries
-    malformed, ///< unparseable reply, or a reply that does not answer the question
-    truncated, ///< TC set and no complete answer obtained over TCP
+    records,     ///< NOERROR with CAA RRs (owned by X, or by the end of X's CNAME/DNAME chain: "CAA(X)")
+    no_data,     ///< NOERROR without CAA RRs, including an alias chain that ends without CAA (empty at X)
+    nxdomain,    ///< X does not exist: empty at X
+    servfail,    ///< SERVFAIL (possibly a DNSSEC validation failure: see `dnssec_failure`)
+    refused,     ///< REFUSED, NOTIMP or any other error rcode (RFC 8659 §6.2)
+    timeout,     ///< no answer within the resolver's tries
+    malformed,   ///< unparseable reply, or a reply that does not answer the question
+    truncated,   ///< TC set and no complete answer obtained over TCP
+    unreachable, ///< no server could be reached (socket errors) or the query was never sent: our side
 };
 
 /// Text for logs and messages ("SERVFAIL", "timeout", ...).
@@ -48,10 +49,10 @@ struct caa_climb_options {
 /// erratum 5065). The TLD is queried, the root is not. Queries are strictly sequential, so a failure above the
 /// level where a set is found is never even asked for (Boulder queries in parallel and ignores those errors).
 ///
-/// Lookup failures (SERVFAIL, REFUSED, timeout, malformed, truncated) end the climb in `failed` (deny, BR 3.2.2.8
-/// and standards §7.2) unless `allow_lookup_failure` is set and the failure is a SERVFAIL or timeout that is not a
-/// DNSSEC failure seen at the primary: then the same name is queried once more, and a second SERVFAIL/timeout ends
-/// in `failure_tolerated` (BR 3.2.2.8: "retried at least once"). Any other outcome of the retry is used as usual.
+/// Lookup failures (SERVFAIL, REFUSED, timeout, malformed, truncated, unreachable) end the climb in `failed` (deny,
+/// BR 3.2.2.8 and standards §7.2) unless `allow_lookup_failure` is set and the failure is a SERVFAIL or timeout that is
+/// not a DNSSEC failure seen at the primary: then the same name is queried once more, and a second SERVFAIL/timeout
+/// ends in `failure_tolerated` (BR 3.2.2.8: "retried at least once"). Any other outcome of the retry is used as usual.
 ///
 /// Invariants: exactly one of the terminal states is reached after at most 2 × (number of labels) feeds;
 /// query_name() is valid only in `querying`; feed() is only called in `querying`.

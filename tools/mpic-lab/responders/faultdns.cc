@@ -118,9 +118,22 @@ bytes pointer_loop(const query& q, std::uint16_t base) {
 }
 
 bytes garbage(const query& q) {
-    // ID echoed and QR set so a client matches it to its query; the rest is deterministic noise (xorshift32
-    // seeded by the ID), so a failing test is reproducible.
-    bytes out{static_cast<std::uint8_t>(q.id >> 8), static_cast<std::uint8_t>(q.id & 0xff), 0x81, 0x80};
+    // ID echoed and QR set so a client matches it to its query; QDCOUNT = ANCOUNT = 1; then a label byte of the
+    // reserved type 01 (RFC 6891 §5 deprecates it), so no name decodes, followed by deterministic noise (xorshift32
+    // seeded by the ID) so a failing test is reproducible.
+    bytes out{static_cast<std::uint8_t>(q.id >> 8),
+              static_cast<std::uint8_t>(q.id & 0xff),
+              0x81,
+              0x80,
+              0,
+              1,
+              0,
+              1,
+              0,
+              0,
+              0,
+              0,
+              0x7F};
     std::uint32_t x = 0x9E3779B9u ^ q.id;
     while (out.size() < 40) {
         x ^= x << 13;

@@ -110,7 +110,7 @@ enum class dns_behaviour {
     truncate,          ///< UDP: TC=1 and empty sections; TCP: the full answer
     truncate_tcp,      ///< TC=1 and empty sections on UDP and TCP alike (hostile)
     wrong_id,          ///< the answer with a different message ID
-    malformed_garbage, ///< random bytes (length 40) as the reply
+    malformed_garbage, ///< 40 bytes: ID echoed, QR, QDCOUNT=ANCOUNT=1, an undecodable name, noise
     malformed_short,   ///< a 6-byte reply (shorter than the 12-byte header), ID echoed
     malformed_counts,  ///< header claims ANCOUNT=50 but carries no record
     pointer_loop,      ///< an answer record whose owner name is a compression pointer to itself

@@ -100,6 +100,7 @@ struct managed_server {
     std::optional<child_process> proc;
     std::function<result<void>(managed_server&)> launch; ///< picks ports, writes config, spawns
     std::function<bool(managed_server&)> ready;          ///< one readiness probe
+    std::function<std::string(managed_server&)> check; ///< after ready: "" or why the server is not what we asked
     bool is_ready = false;
     int launches = 0;
 };
@@ -251,6 +252,24 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
         }
         return dns_probe(self->_dns_port, readiness_name, nonce, probe_timeout);
     };
+    // BIND keeps running when a zone does not load; a lab missing a scenario zone would be a lie, so that fails the
+    // start with BIND's own words.
+    named.check = [](managed_server& m) -> std::string {
+        std::string log = read_file(m.proc->log_path());
+        std::string out;
+        for (std::size_t at = log.find("not loaded due to errors"); at != std::string::npos;
+             at = log.find("not loaded due to errors", at + 1)) {
+            std::size_t begin = log.rfind('\n', at);
+            begin = begin == std::string::npos ? 0 : begin + 1;
+            // The reason is on the lines just before; quote from two lines up.
+            for (int up = 0; up < 2 && begin > 1; ++up) {
+                std::size_t prev = log.rfind('\n', begin - 2);
+                begin = prev == std::string::npos ? 0 : prev + 1;
+            }
+            out += log.substr(begin, log.find('\n', at) - begin) + "\n";
+        }
+        return out;
+    };
 
     // nginx, run as nobody (the issue's `runuser -u nobody`), but set up by the lab itself so that the PID we hold
     // is the master's and PR_SET_PDEATHSIG is set in it.
@@ -384,6 +403,9 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
                 continue;
             }
             if (m.proc && m.proc->running() && m.ready(m)) {
+                if (std::string why = m.check ? m.check(m) : std::string(); !why.empty()) {
+                    return fail(m.name + " did not load the scenario:\n" + why, make_error_code(errc::malformed));
+                }
                 m.is_ready = true;
                 continue;
             }

@@ -128,8 +128,13 @@ result<log_level> parse_log_level(std::string_view name) noexcept {
 }
 
 void append_json_string(std::string& out, std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
     out += '"';
+    append_json_chars(out, s);
+    out += '"';
+}
+
+void append_json_chars(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
     std::size_t i = 0;
     while (i < s.size()) {
         auto c = static_cast<unsigned char>(s[i]);
@@ -176,7 +181,6 @@ void append_json_string(std::string& out, std::string_view s) {
         }
         ++i;
     }
-    out += '"';
 }
 
 std::string format_log_line(std::int64_t unix_us, log_level level, std::string_view event, std::string_view trace_id,
@@ -209,7 +213,9 @@ std::string format_log_line(std::int64_t unix_us, log_level level, std::string_v
         }
         if (reserved) {
             // Duplicate keys are legal JSON but most consumers keep only one of them; never shadow a fixed key.
-            append_json_string(out, "_" + std::string(f.key()));
+            out += "\"_";
+            append_json_chars(out, f.key());
+            out += '"';
         } else {
             append_json_string(out, f.key());
         }

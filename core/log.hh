@@ -73,6 +73,8 @@ private:
 /// (RFC 3629 §4: no overlongs, surrogates or code points above U+10FFFF) replaced by U+FFFD. The output is
 /// always valid JSON and valid UTF-8, whatever the input bytes (peer-supplied strings reach logs).
 void append_json_string(std::string& out, std::string_view s);
+/// append_json_string without the surrounding quotes (for building a literal from several parts).
+void append_json_chars(std::string& out, std::string_view s);
 
 /// Formats one log line (with the trailing '\n'). `unix_us` is the wall-clock time in microseconds since the
 /// epoch; `reactor` is the reactor id or -1 (rendered as null). An empty trace_id is rendered as null. A field

@@ -157,6 +157,9 @@ metrics_registry::shard* metrics_registry::make_shard_locked(std::size_t index) 
         s->blocks[b].store(new block, std::memory_order_relaxed);
     }
     _shards[index].store(s, std::memory_order_release); // publishes the blocks too
+    if (index + 1 > _shard_end.load(std::memory_order_relaxed)) {
+        _shard_end.store(index + 1, std::memory_order_release);
+    }
     return s;
 }
 
@@ -271,8 +274,9 @@ std::atomic<std::uint64_t>& metrics_registry::local_cell(std::uint32_t cell) noe
 
 std::uint64_t metrics_registry::merged(std::uint32_t cell) const noexcept {
     std::uint64_t total = 0;
-    for (const auto& slot : _shards) {
-        if (const shard* s = slot.load(std::memory_order_acquire)) {
+    std::size_t end = _shard_end.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < end; ++i) {
+        if (const shard* s = _shards[i].load(std::memory_order_acquire)) {
             if (const block* b = s->blocks[cell / block_cells].load(std::memory_order_acquire)) {
                 total += b->cells[cell % block_cells].load(std::memory_order_relaxed);
             }

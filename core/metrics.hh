@@ -163,6 +163,8 @@ private:
     std::size_t _blocks_used = 0; ///< guarded by _mutex
     std::size_t _block_limit;     ///< at most max_blocks
     std::array<std::atomic<shard*>, max_shards> _shards{};
+    /// One past the highest shard index created: readers scan [0, _shard_end) instead of all max_shards slots.
+    std::atomic<std::size_t> _shard_end{0};
 };
 
 } // namespace mpic::core

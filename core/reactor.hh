@@ -80,7 +80,8 @@ public:
 
     /// Runs `t` on this reactor's thread, later (never inline, even when called from this reactor). Any thread.
     /// Errors: errc::queue_full when the mailbox is full (t is destroyed without running), errc::shutting_down
-    /// once stop was requested. An accepted task runs exactly once, before the loop closes.
+    /// once stop was requested. An accepted task runs exactly once, before the loop closes. Tasks must not throw
+    /// (they run under libuv's C frames) and must not block.
     result<void> post(task t);
 
     /// Like post(), but still accepted while the reactor is stopping, until its in-flight work has finished or the
@@ -133,8 +134,9 @@ private:
     std::thread _thread;
 };
 
-/// N reactors, each on its own thread. start(), stop()/request_stop()/join() and the destructor are called from
-/// one controlling thread that is not a reactor thread of this pool (join would wait for itself).
+/// N reactors, each on its own thread. start(), join(), stop() and the destructor are called from one controlling
+/// thread that is not a reactor thread of this pool (join would wait for itself); request_stop() may be called
+/// from any thread, reactors included (a signal watcher on a reactor, an admin endpoint).
 class reactor_pool {
 public:
     explicit reactor_pool(reactor_pool_config config = {});
@@ -159,11 +161,13 @@ public:
 
     /// Closes intake on every reactor (post() returns shutting_down from now on) and asks each one to stop: wait
     /// up to `grace` for its gate to drain, run the remaining accepted tasks and the stop hooks, close every
-    /// handle and uv_loop_close. Does not wait; join() does. Idempotent (the first grace wins).
+    /// handle and uv_loop_close. Does not wait; join() does. Any thread; only atomics and uv_async_send.
+    /// Idempotent (the first grace wins).
     void request_stop(std::chrono::milliseconds grace) noexcept;
 
-    /// Waits for every reactor thread to finish and returns what each shutdown did. Precondition:
-    /// request_stop() was called (otherwise this waits forever, as the loops never end).
+    /// Waits for every reactor thread to end, which happens once request_stop() was called (from this or any
+    /// other thread), and returns what each shutdown did. A daemon's main thread can call join() right after
+    /// start() and let a signal handler on a reactor call request_stop().
     stop_report join();
 
     /// request_stop(grace) followed by join().

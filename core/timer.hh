@@ -22,7 +22,9 @@
 namespace mpic::core {
 
 /// An absolute point on a loop's clock (uv_now, milliseconds, updated once per loop iteration). Value type.
-/// Invariant: never() compares greater than every finite deadline.
+/// Every loop's clock is CLOCK_MONOTONIC in milliseconds, so a deadline made on one reactor means the same instant
+/// on another (to within each loop's cached-time lag, under one iteration). Invariant: never() compares greater
+/// than every finite deadline.
 class deadline {
 public:
     /// A deadline at `loop_ms` on the loop clock.

@@ -1,0 +1,134 @@
+// Mailbox and cross-reactor hand-off.
+//  - BM_mailbox_push_pop: the ring alone, one thread (the floor: atomics and the task move, no wakeups).
+//  - BM_handoff_stream: reactor 0 streams messages to reactor 1 as fast as the mailbox accepts them (throughput;
+//    the producer retries on queue_full by re-posting itself, so it never blocks).
+//  - BM_handoff_ping_pong: one message bouncing between two reactors (latency of one hop including the wakeup).
+// Pin with taskset so the two reactors land on different cores (docs/benchmarks.md).
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+
+#include <benchmark/benchmark.h>
+
+#include "core/mailbox.hh"
+#include "core/reactor.hh"
+
+namespace {
+
+using namespace mpic::core;
+
+void BM_mailbox_push_pop(benchmark::State& state) {
+    mailbox box(1024);
+    std::uint64_t sink = 0;
+    const auto batch = static_cast<int>(state.range(0));
+    for (auto _ : state) {
+        for (int i = 0; i < batch; ++i) {
+            (void)box.push([&sink] { ++sink; });
+        }
+        box.run_batch(static_cast<std::size_t>(batch));
+    }
+    benchmark::DoNotOptimize(sink);
+    state.SetItemsProcessed(state.iterations() * batch);
+}
+BENCHMARK(BM_mailbox_push_pop)->Arg(1)->Arg(64)->Arg(512);
+
+reactor_pool_config two_reactors(std::size_t capacity) {
+    reactor_pool_config config;
+    config.reactors = 2;
+    config.mailbox_capacity = capacity;
+    return config;
+}
+
+/// State of one streaming run; the producer fields are touched only on reactor 0, the consumer's only on 1.
+struct stream_run {
+    reactor_pool* pool = nullptr;
+    std::uint64_t to_send = 0;
+    std::uint64_t sent = 0;     // reactor 0
+    std::uint64_t full = 0;     // reactor 0: queue_full retries
+    std::uint64_t received = 0; // reactor 1
+    std::promise<void> done;
+};
+
+void produce(const std::shared_ptr<stream_run>& run) {
+    while (run->sent < run->to_send) {
+        auto r = run->pool->post(1, [run] {
+            if (++run->received == run->to_send) {
+                run->done.set_value();
+            }
+        });
+        if (!r) {
+            ++run->full;
+            // Back off by yielding to our own loop: re-post and return, never block the reactor.
+            (void)run->pool->post(0, [run] { produce(run); });
+            return;
+        }
+        ++run->sent;
+    }
+}
+
+void BM_handoff_stream(benchmark::State& state) {
+    reactor_pool pool(two_reactors(static_cast<std::size_t>(state.range(0))));
+    if (!pool.start()) {
+        state.SkipWithError("reactor_pool::start failed");
+        return;
+    }
+    constexpr std::uint64_t messages = 200'000;
+    std::uint64_t full = 0;
+    for (auto _ : state) {
+        auto run = std::make_shared<stream_run>();
+        run->pool = &pool;
+        run->to_send = messages;
+        auto finished = run->done.get_future();
+        (void)pool.post(0, [run] { produce(run); });
+        finished.wait();
+        full += run->full;
+    }
+    (void)pool.stop(std::chrono::seconds(1));
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * messages));
+    state.counters["ns_per_msg"] = benchmark::Counter(static_cast<double>(state.iterations() * messages),
+                                                      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["full_retries_per_run"] =
+        static_cast<double>(full) / static_cast<double>(std::max<std::int64_t>(1, state.iterations()));
+}
+BENCHMARK(BM_handoff_stream)->Arg(1024)->Arg(16384)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+struct ping_run {
+    reactor_pool* pool = nullptr;
+    std::uint64_t remaining = 0;
+    std::promise<void> done;
+};
+
+void bounce(const std::shared_ptr<ping_run>& run, unsigned to) {
+    if (run->remaining-- == 0) {
+        run->done.set_value();
+        return;
+    }
+    (void)run->pool->post(to, [run, to] { bounce(run, 1 - to); });
+}
+
+void BM_handoff_ping_pong(benchmark::State& state) {
+    reactor_pool pool(two_reactors(1024));
+    if (!pool.start()) {
+        state.SkipWithError("reactor_pool::start failed");
+        return;
+    }
+    constexpr std::uint64_t hops = 20'000;
+    for (auto _ : state) {
+        auto run = std::make_shared<ping_run>();
+        run->pool = &pool;
+        run->remaining = hops;
+        auto finished = run->done.get_future();
+        (void)pool.post(0, [run] { bounce(run, 1); });
+        finished.wait();
+    }
+    (void)pool.stop(std::chrono::seconds(1));
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * hops));
+    state.counters["ns_per_hop"] = benchmark::Counter(static_cast<double>(state.iterations() * hops),
+                                                      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_handoff_ping_pong)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+} // namespace
+
+BENCHMARK_MAIN();

@@ -132,13 +132,14 @@ engine_config embedded_default_config() {
     return config;
 }
 
-void apply_lab(engine_config& config, const net::dns::server_address& dns, const net::addr::lab_ports& ports) {
-    int k = 1;
+void apply_lab(engine_config& config, const std::vector<net::dns::server_address>& dns_by_perspective,
+               const net::addr::lab_ports& ports) {
+    std::size_t k = 1;
     auto point = [&](configured_perspective& p) {
         if (p.transport.is_agent()) {
             return;
         }
-        p.transport.resolvers = {dns};
+        p.transport.resolvers = {k <= dns_by_perspective.size() ? dns_by_perspective[k - 1] : dns_by_perspective.front()};
         p.transport.source_ipv4 = "127.0.0." + std::to_string(k + 1);
         ++k;
     };

@@ -84,9 +84,12 @@ bool validate_engine_config(const engine_config& config, std::vector<std::string
 /// of distinct network perspectives, so the development override is on and every response says non-compliant.
 engine_config embedded_default_config();
 
-/// Points every in-process perspective at the lab: resolver `dns`, source address 127.0.0.(k+1) for perspective k
-/// (k = 1..n, the lab's convention), and the lab's port map.
-void apply_lab(engine_config& config, const net::dns::server_address& dns, const net::addr::lab_ports& ports);
+/// Points every in-process perspective at the lab: perspective k (k = 1..n in configuration order, remotes then
+/// the primary) gets source address 127.0.0.(k+1) (the lab's convention) and resolver dns_by_perspective[k-1]
+/// (the lab's BIND, or its fault responder for a stalled perspective); perspectives beyond that list use the
+/// list's first entry. Also sets the lab's port map. Precondition: dns_by_perspective is non-empty.
+void apply_lab(engine_config& config, const std::vector<net::dns::server_address>& dns_by_perspective,
+               const net::addr::lab_ports& ports);
 
 /// The nameservers of /etc/resolv.conf (port 53), or 127.0.0.1 if none can be read.
 std::vector<net::dns::server_address> system_resolvers();

@@ -119,6 +119,7 @@ public:
     /// Completes every query in flight with outcome::cancelled (callbacks run inside the destructor, before it
     /// returns; they must not call query() on this resolver), then closes the timer and every poll handle. Their
     /// memory is freed in the close callbacks, so the loop must run once more before uv_loop_close().
+    /// Precondition: not called from inside one of this resolver's own query callbacks (c-ares is then mid-call).
     ~resolver();
     resolver(const resolver&) = delete;
     resolver& operator=(const resolver&) = delete;

@@ -187,6 +187,50 @@ TEST_F(ResolverTest, NoAnswerIsATimeoutAfterEveryTry) {
     EXPECT_EQ(_server.request_count(), 2u); // tries = 2
 }
 
+TEST_F(ResolverTest, FailsOverToTheNextServerAfterATimeout) {
+    t::fake_dns_server second; // the fixture's server stays silent
+    second.set_handler([](const t::request& req) {
+        auto p = t::response_to(req);
+        p.answers = {t::a(req.qname, "192.0.2.9")};
+        return t::reply::with(p.build());
+    });
+    auto c = config();
+    c.servers = {{"127.0.0.1", _server.port()}, {"127.0.0.1", second.port()}};
+    c.timeout_ms = 150;
+    c.tries = 1;
+    auto& r = make(c);
+    const auto res = ask(r, "failover.test", rr_type::a);
+    EXPECT_EQ(res.kind, outcome::answer);
+    EXPECT_EQ(_server.request_count(), 1u);
+    EXPECT_EQ(second.request_count(), 1u);
+    // The single channel timer fired on time: one timeout, not more (and not early).
+    EXPECT_GE(res.elapsed.count(), 140'000);
+    EXPECT_LT(res.elapsed.count(), 1'000'000);
+}
+
+TEST_F(ResolverTest, FormerrWithoutOptIsRetriedWithoutEdns) {
+    // RFC 6891 §7: a responder that does not implement EDNS answers FORMERR without an OPT RR; c-ares 1.18 strips
+    // our 11-octet OPT RR and asks again. Our query builder must keep the OPT RR last and exactly 11 octets.
+    _server.set_handler([](const t::request& req) {
+        auto p = t::response_to(req);
+        if (req.edns) {
+            p.edns = false;
+            p.rcode = 1; // FORMERR
+        } else {
+            p.answers = {t::a(req.qname, "192.0.2.1")};
+        }
+        return t::reply::with(p.build());
+    });
+    auto& r = make();
+    const auto res = ask(r, "old-server.test", rr_type::a);
+    EXPECT_EQ(res.kind, outcome::answer);
+    const auto reqs = _server.requests();
+    ASSERT_EQ(reqs.size(), 2u);
+    EXPECT_TRUE(reqs[0].edns);
+    EXPECT_FALSE(reqs[1].edns);
+    EXPECT_EQ(reqs[1].qname, "old-server.test");
+}
+
 TEST_F(ResolverTest, TruncatedUdpAnswerIsRetriedOverTcp) {
     _server.set_handler([](const t::request& req) {
         auto p = t::response_to(req);

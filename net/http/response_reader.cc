@@ -15,6 +15,20 @@ response_reader* self(llhttp_t* p) noexcept {
     return static_cast<response_reader*>(p->data);
 }
 
+// RFC 9110 §5.6.2 tchar: a field name is a token.
+bool is_token(std::string_view s) noexcept {
+    if (s.empty()) {
+        return false;
+    }
+    for (char c : s) {
+        const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void trim_trailing_ows(std::string& s) noexcept {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
         s.pop_back();
@@ -134,6 +148,11 @@ int response_reader::on_headers_complete(llhttp_t* p) noexcept {
     r->_major = p->http_major;
     r->_minor = p->http_minor;
     for (auto& h : r->_headers) {
+        if (!is_token(h.name)) {
+            // llhttp 8 accepts some non-token bytes in response field names; a validator comparing headers must
+            // never see a name that a stricter intermediary would have split differently.
+            return r->fail(make_error_code(errc::malformed), stage::head);
+        }
         trim_trailing_ows(h.value); // RFC 9110 §5.5: OWS around a field value is not part of it
     }
     if (r->_status >= 100 && r->_status < 200) {

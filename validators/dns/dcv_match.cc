@@ -194,6 +194,18 @@ persistent_verdict evaluate_persistent_record(std::string_view txt, const persis
             return {false, "persistUntil " + std::string(text) + " has passed"};
         }
     }
+    if (expected.wildcard) {
+        // A persistent record authorizes the FQDN itself; the wildcard (and subdomain) scope is opt-in by the
+        // domain owner with policy=wildcard, so a record written for one name cannot be stretched to "*.name".
+        const auto policies = value.parameter_values("policy");
+        bool wildcard_allowed = false;
+        for (const auto policy : policies) {
+            wildcard_allowed = wildcard_allowed || ascii_iequals(policy, "wildcard");
+        }
+        if (!wildcard_allowed) {
+            return {false, "does not allow wildcard issuance (no policy=wildcard)"};
+        }
+    }
     return {true, "persistent record for " + value.issuer_domain + " and this account"};
 }
 

@@ -58,6 +58,10 @@ struct persistent_expectation {
     std::span<const std::string> issuer_domain_names; ///< disclosed in the CP/CPS; one must match
     std::string_view account_uri;                     ///< the Applicant's account; `accounturi` must equal it
     std::int64_t now_unix = 0;                        ///< wall-clock seconds, for persistUntil
+    /// The request is for "*.<ADN>": the record must carry `policy=wildcard` (draft-ietf-acme-dns-persist; the
+    /// scope rule Let's Encrypt and ACME clients implement for BR 3.2.2.4.22). Without it a record covers the FQDN
+    /// only.
+    bool wildcard = false;
 };
 
 /// Verdict on one `_validation-persist` TXT value. Invariant: `reason` is non-empty.
@@ -68,7 +72,8 @@ struct persistent_verdict {
 
 /// BR 3.2.2.4.22: the RDATA is an RFC 8659 issue-value whose issuer-domain-name is one of ours, which carries
 /// exactly one `accounturi` equal to the Applicant's, and whose optional `persistUntil` (Unix seconds, decimal) has
-/// not passed; other parameters are ignored. A malformed value, a duplicate or non-numeric persistUntil is unusable.
+/// not passed; for a wildcard request `policy` must equal "wildcard" (ASCII case-insensitive); other parameters are
+/// ignored. A malformed value, a duplicate or non-numeric persistUntil is unusable.
 persistent_verdict evaluate_persistent_record(std::string_view txt, const persistent_expectation& expected);
 
 /// BR 3.2.2.4.14 / 3.2.2.4.13: a DNS TXT/CAA contact value names the email address `wanted`. Both are WSP-trimmed;

@@ -1,7 +1,8 @@
 // Persistent DCV TXT record (BR 3.2.2.4.22): TXT at `_validation-persist.<ADN>` — the ADN itself, never a CNAME
 // target's name, though the resolver may follow CNAMEs to read it — whose RDATA is an RFC 8659 issue-value naming
 // one of issuer_domain_names, with accounturi equal to expected_account_uri and an optional persistUntil (Unix
-// seconds) not yet passed; unknown parameters are ignored. Any one usable RR passes.
+// seconds) not yet passed; for a wildcard request `policy=wildcard` is required (draft-ietf-acme-dns-persist scope
+// rule); unknown parameters are ignored. Any one usable RR passes.
 
 #include <chrono>
 
@@ -48,7 +49,7 @@ private:
             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count();
         const persistent_expectation expected{_request->dcv.issuer_domain_names, _request->dcv.expected_account_uri,
-                                              now};
+                                              now, _request->target.wildcard};
         std::string reasons;
         for (const auto& value : values) {
             const auto verdict = evaluate_persistent_record(value, expected);

@@ -250,11 +250,21 @@ check_request persistent() {
 }
 
 TEST(DnsPersistentCheck, UsableRecordPasses) {
+    check_harness h(table({{{"_validation-persist.example.com", type_txt},
+                            fake_reply::with({test::txt_rr(
+                                "_validation-persist.example.com",
+                                {"ourca.example; accounturi=https://ourca.example/acct/1; policy=wildcard; x=y"})})}}));
+    EXPECT_TRUE(h.run(make_dns_persistent_check, persistent()).passed);
+}
+
+TEST(DnsPersistentCheck, WildcardWithoutPolicyWildcardFails) {
     check_harness h(
         table({{{"_validation-persist.example.com", type_txt},
                 fake_reply::with({test::txt_rr("_validation-persist.example.com",
-                                               {"ourca.example; accounturi=https://ourca.example/acct/1; x=y"})})}}));
-    EXPECT_TRUE(h.run(make_dns_persistent_check, persistent()).passed);
+                                               {"ourca.example; accounturi=https://ourca.example/acct/1"})})}}));
+    const auto result = h.run(make_dns_persistent_check, persistent());
+    EXPECT_TRUE(result.completed);
+    EXPECT_TRUE(has_error(result, "mpic_error:dcv_checker:mismatch"));
 }
 
 TEST(DnsPersistentCheck, ExpiredOrOtherAccountFails) {

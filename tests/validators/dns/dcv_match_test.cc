@@ -116,8 +116,8 @@ TEST(DcvMatch, DnsChangeCaaValue) {
 
 const std::vector<std::string> issuers{"ourca.example"};
 
-persistent_expectation expect_at(std::int64_t now) {
-    return {issuers, "https://ourca.example/acct/1", now};
+persistent_expectation expect_at(std::int64_t now, bool wildcard = false) {
+    return {issuers, "https://ourca.example/acct/1", now, wildcard};
 }
 
 TEST(DcvMatch, PersistentRecordGood) {
@@ -151,6 +151,16 @@ TEST(DcvMatch, PersistentRecordRefusals) {
     EXPECT_FALSE(evaluate_persistent_record(
                      "ourca.example; accounturi=https://ourca.example/acct/1; persistUntil=5; persistUntil=9", e)
                      .usable);
+}
+
+TEST(DcvMatch, PersistentRecordWildcardNeedsPolicyWildcard) {
+    const std::string plain = "ourca.example; accounturi=https://ourca.example/acct/1";
+    EXPECT_TRUE(evaluate_persistent_record(plain, expect_at(0, false)).usable);
+    const auto refused = evaluate_persistent_record(plain, expect_at(0, true));
+    EXPECT_FALSE(refused.usable);
+    EXPECT_NE(refused.reason.find("policy=wildcard"), std::string::npos);
+    EXPECT_TRUE(evaluate_persistent_record(plain + "; policy=Wildcard", expect_at(0, true)).usable);
+    EXPECT_FALSE(evaluate_persistent_record(plain + "; policy=exact", expect_at(0, true)).usable);
 }
 
 TEST(DcvMatch, ContactEmail) {

@@ -1,11 +1,14 @@
 // Start-up time, teardown (no process, no file left), failure paths, and the CLI: `up` prints JSON and stops on
 // SIGINT, servers die with a SIGKILLed lab (PR_SET_PDEATHSIG), `check` names the bad key.
 
+#include <arpa/inet.h>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -15,6 +18,7 @@
 
 #include "tests/lab/command.hh"
 #include "tools/mpic-lab/lab_environment.hh"
+#include "tools/mpic-lab/probe.hh"
 #include "tools/mpic-lab/process.hh"
 
 namespace mpic::lab {
@@ -117,6 +121,48 @@ records = [ { name = "@", type = "MX", rdata = "not-a-number mail.broken.test." 
     ASSERT_FALSE(r.has_value());
     EXPECT_NE(log.find("broken.test"), std::string::npos) << log;
     EXPECT_NE(log.find("not loaded"), std::string::npos) << log;
+}
+
+TEST(lab_lifecycle, a_taken_port_is_replaced_by_a_free_one) {
+    // Occupy a port for TCP and UDP, and make it the first one the lab is offered for each server: BIND and nginx
+    // must both notice (their logs say "address in use") and be relaunched elsewhere.
+    int tcp = socket(AF_INET, SOCK_STREAM, 0);
+    int udp = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(tcp, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(tcp, reinterpret_cast<sockaddr*>(&a), &len);
+    ASSERT_EQ(listen(tcp, 1), 0);
+    ASSERT_EQ(bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const std::uint16_t taken = ntohs(a.sin_port);
+
+    parse_result s = load_scenario(scenario_file("clean.toml"));
+    ASSERT_TRUE(s.has_value());
+    options o;
+    int offered_taken = 0;
+    // Offer the taken port on the first call for BIND and on the first call for nginx (calls 1 and 2).
+    o.pick_port = [&, calls = 0]() mutable -> result<std::uint16_t> {
+        ++calls;
+        if (calls <= 2) {
+            ++offered_taken;
+            return taken;
+        }
+        return pick_free_port();
+    };
+    std::string log;
+    o.log = [&](std::string_view m) { log += m; };
+    auto l = lab::start(s.value(), o);
+    ASSERT_TRUE(l.has_value()) << log;
+    EXPECT_EQ(offered_taken, 2);
+    EXPECT_NE((*l)->dns_port(), taken);
+    EXPECT_NE((*l)->http_port(), taken);
+    EXPECT_EQ(testing::dig("127.0.0.2", (*l)->dns_port(), "_acme-challenge.clean.test", "TXT").out,
+              "\"dns01-digest-for-clean-test\"\n");
+    std::cout << "start-up with two port clashes: " << (*l)->startup_time().count() << " ms\n";
+    close(tcp);
+    close(udp);
 }
 
 // --- CLI ---------------------------------------------------------------------------------------------------------

@@ -50,7 +50,12 @@ std::string read_file(const std::string& path) {
 }
 
 bool mentions_port_in_use(const std::string& log) {
-    return log.find("in use") != std::string::npos || log.find("EADDRINUSE") != std::string::npos;
+    // named: "binding TCP socket: address in use", or (9.18, when the listener cannot be created at all) "unable to
+    // listen on any configured interfaces" before it exits; nginx: "bind() to ... failed (98: Address already in
+    // use)", retried for 2.5 s before it exits.
+    return log.find("address in use") != std::string::npos ||
+           log.find("Address already in use") != std::string::npos ||
+           log.find("unable to listen on any configured interfaces") != std::string::npos;
 }
 
 /// Parses "ready <port>" or "ready udp=<port> tcp=<port>" (responder_config.hh CLI contract).
@@ -100,7 +105,7 @@ struct managed_server {
     std::optional<child_process> proc;
     std::function<result<void>(managed_server&)> launch; ///< picks ports, writes config, spawns
     std::function<bool(managed_server&)> ready;          ///< one readiness probe
-    std::function<std::string(managed_server&)> check; ///< after ready: "" or why the server is not what we asked
+    std::function<std::string(managed_server&)> check;   ///< after ready: "" or why the server is not what we asked
     bool is_ready = false;
     int launches = 0;
 };
@@ -184,6 +189,9 @@ void lab::stop() {
 
 result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
     const auto t0 = clock_type::now();
+    if (!opts.pick_port) {
+        opts.pick_port = pick_free_port;
+    }
     if (!opts.log) {
         opts.log = [](std::string_view m) { std::cerr << "mpic-lab: " << m << "\n"; };
     }
@@ -224,7 +232,7 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
     managed_server named;
     named.name = "named";
     named.launch = [self, dns_dir, nonce](managed_server& m) -> result<void> {
-        auto port = pick_free_port();
+        auto port = self->_options.pick_port();
         if (!port) {
             return port.error();
         }
@@ -244,12 +252,7 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
         m.proc.emplace(std::move(*p));
         return {};
     };
-    named.ready = [self, nonce](managed_server& m) {
-        if (mentions_port_in_use(read_file(m.proc->log_path()))) {
-            m.proc->stop(milliseconds(500)); // bound to a port someone else holds: relaunch on another
-            m.proc.reset();
-            return false;
-        }
+    named.ready = [self, nonce](managed_server&) {
         return dns_probe(self->_dns_port, readiness_name, nonce, probe_timeout);
     };
     // BIND keeps running when a zone does not load; a lab missing a scenario zone would be a lie, so that fails the
@@ -297,8 +300,8 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
     managed_server web;
     web.name = "nginx";
     web.launch = [self, web_dir, nonce, web_uid, web_gid](managed_server& m) -> result<void> {
-        auto http = pick_free_port();
-        auto https = pick_free_port();
+        auto http = self->_options.pick_port();
+        auto https = self->_options.pick_port();
         if (!http || !https) {
             return http ? https.error() : http.error();
         }
@@ -401,6 +404,12 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
         for (managed_server& m : l->_impl->servers) {
             if (m.is_ready) {
                 continue;
+            }
+            // A server that lost its port to another process says so in its log: named keeps running without the
+            // listener, nginx retries for 2.5 s before exiting. Neither is worth waiting for.
+            if (m.proc && m.proc->running() && mentions_port_in_use(read_file(m.proc->log_path()))) {
+                m.proc->stop(milliseconds(500));
+                m.proc.reset();
             }
             if (m.proc && m.proc->running() && m.ready(m)) {
                 if (std::string why = m.check ? m.check(m) : std::string(); !why.empty()) {

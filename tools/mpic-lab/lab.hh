@@ -44,6 +44,9 @@ struct options {
     bool keep_dir = false;
     /// Receives diagnostics (why a server failed to start, with the tail of its log). Default: stderr.
     std::function<void(std::string_view)> log;
+    /// Chooses a port for BIND and nginx (which cannot bind port 0 and report it); default pick_free_port(). A port
+    /// that turns out to be taken is detected and replaced by calling this again. Tests use it to force a clash.
+    std::function<result<std::uint16_t>()> pick_port;
 };
 
 /// One running server process of the lab, for reporting and for tests that check teardown.

@@ -1,5 +1,6 @@
 #include "validators/dns/dns_check.hh"
 
+#include "core/error.hh"
 #include "validators/dns/dcv_match.hh"
 
 namespace mpic::validators {
@@ -181,6 +182,12 @@ void dns_check::finish_negative(std::string_view kind, std::string message) {
 }
 
 void dns_check::finish_lookup_error(const net::dns::query_result& result) {
+    if (result.kind == net::dns::outcome::cancelled && result.error == make_error_code(errc::invalid_argument)) {
+        // The resolver refused the name itself (e.g. a dns_name_prefix with bytes a query name cannot carry):
+        // nothing was asked, so this is the request's fault, not a DNS answer.
+        deliver(false, false, "parameter", "not a valid query name: " + result.qname);
+        return;
+    }
     describe(result);
     deliver(false, false, "lookup", describe_failure(result));
 }

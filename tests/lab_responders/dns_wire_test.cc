@@ -57,6 +57,24 @@ TEST(DnsWire, NamesEncodeAsLabels) {
     EXPECT_EQ(out, (bytes{0}));
 }
 
+TEST(DnsWire, BuilderNeverExceedsTheTcpMessageLimit) {
+    message_builder m(1, flag_qr);
+    ASSERT_TRUE(m.add_question("a.test", 16));
+    const bytes rdata(60000, 'x');
+    EXPECT_TRUE(m.add_record(1, "a.test", 16, 60, rdata));
+    const std::size_t before = m.data().size();
+    EXPECT_FALSE(m.add_record(1, "a.test", 16, 60, bytes(6000, 'y')));
+    EXPECT_EQ(m.data().size(), before);
+    EXPECT_EQ(count(m.data(), 1), 1);
+    while (m.add_record(1, "a.test", 1, 60, bytes{1, 2, 3, 4})) {
+    }
+    EXPECT_LE(m.data().size(), max_message_size);
+    EXPECT_GT(m.data().size(), max_message_size - 30);
+    while (m.add_opt(512)) {
+    }
+    EXPECT_LE(m.data().size(), max_message_size);
+}
+
 TEST(DnsWire, QueryRoundTrip) {
     const bytes q = make_query("Example.Test", 16, 0xBEEF, true, 4096);
     auto p = parse_query(q.data(), q.size());
@@ -210,6 +228,20 @@ TEST(FaultDns, HostileBehaviours) {
     const reply txt = run(dns_behaviour::oversized_txt);
     EXPECT_GT(txt.message.size(), 3000u);
     EXPECT_EQ(flags_of(txt.message) & flag_tc, 0);
+}
+
+TEST(FaultDns, LongCnameChainStopsAtTheMessageLimit) {
+    const std::string qname = std::string(60, 'a') + "." + std::string(60, 'b') + ".test";
+    const bytes q = make_query(qname, 1, 1, true, 4096);
+    dns_rule r;
+    r.qname = qname;
+    r.behaviour = dns_behaviour::cname_chain;
+    r.cname_chain_length = 1000;
+    const reply tcp = respond(config_with(r), q.data(), q.size(), "127.0.0.1", true);
+    EXPECT_LE(tcp.message.size(), max_message_size);
+    EXPECT_GT(count(tcp.message, 1), 100);
+    const reply udp = respond(config_with(r), q.data(), q.size(), "127.0.0.1", false);
+    EXPECT_NE(flags_of(udp.message) & flag_tc, 0);
 }
 
 TEST(FaultDns, FallbackAndResponsesAreIgnored) {

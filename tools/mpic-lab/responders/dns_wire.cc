@@ -236,7 +236,7 @@ bool message_builder::add_record(int section, std::string_view name, std::uint16
         return false;
     }
     const std::size_t mark = _buf.size();
-    if (!append_name(_buf, name)) {
+    if (!append_name(_buf, name) || _buf.size() + 10 + rdata.size() > max_message_size) {
         _buf.resize(mark);
         return false;
     }
@@ -249,13 +249,17 @@ bool message_builder::add_record(int section, std::string_view name, std::uint16
     return true;
 }
 
-void message_builder::add_opt(std::uint16_t udp_size) {
+bool message_builder::add_opt(std::uint16_t udp_size) {
+    if (_buf.size() + 11 > max_message_size) {
+        return false;
+    }
     _buf.push_back(0); // root owner
     put_u16(_buf, type_opt);
     put_u16(_buf, udp_size); // CLASS = requestor's UDP payload size
     put_u32(_buf, 0);        // extended RCODE, version 0, flags
     put_u16(_buf, 0);        // no options
     bump(3);
+    return true;
 }
 
 } // namespace mpic::lab::responders::dns

@@ -24,6 +24,8 @@ inline constexpr std::uint16_t flag_rd = 0x0100;
 inline constexpr std::uint16_t type_opt = 41;
 inline constexpr std::uint16_t type_any = 255;
 inline constexpr std::size_t header_size = 12;
+/// Largest message the builder produces: what a TCP length prefix can carry (RFC 1035 §4.2.2).
+inline constexpr std::size_t max_message_size = 65535;
 
 enum rcode : std::uint8_t { noerror = 0, formerr = 1, servfail = 2, nxdomain = 3, notimp = 4, refused = 5 };
 
@@ -65,12 +67,13 @@ public:
     bool add_question(std::string_view name, std::uint16_t type, std::uint16_t qclass = 1);
     /// Appends an already-encoded question (query::question). Precondition: no record added yet.
     void add_raw_question(const bytes& question);
-    /// Appends a record to section 1 (answer), 2 (authority) or 3 (additional). False if the name does not encode
-    /// or rdata is larger than 65535 octets.
+    /// Appends a record to section 1 (answer), 2 (authority) or 3 (additional). False (message unchanged) if the
+    /// name does not encode or the message would exceed max_message_size.
     bool add_record(int section, std::string_view name, std::uint16_t type, std::uint32_t ttl, const bytes& rdata,
                     std::uint16_t rclass = 1);
-    /// Appends an OPT pseudo-record (RFC 6891 §6.1.2) advertising `udp_size`, to the additional section.
-    void add_opt(std::uint16_t udp_size);
+    /// Appends an OPT pseudo-record (RFC 6891 §6.1.2) advertising `udp_size`, to the additional section. False
+    /// (message unchanged) if it would exceed max_message_size.
+    bool add_opt(std::uint16_t udp_size);
     /// Overwrites a header count (0 QD, 1 AN, 2 NS, 3 AR) with an arbitrary value (for hostile messages).
     void set_count(int section, std::uint16_t value);
     /// The message so far.

@@ -231,7 +231,8 @@ reply respond(const dns_config& config, const std::uint8_t* data, std::size_t le
         break;
     }
     // RFC 1035 §4.2.1 / RFC 6891 §7: too big for the client's UDP limit => TC=1 and let it retry over TCP.
-    const std::size_t limit = q->edns ? q->edns_udp_size : 512;
+    // 65507 = the largest IPv4 UDP payload: an EDNS size above it cannot be honoured in one datagram.
+    const std::size_t limit = std::min<std::size_t>(q->edns ? q->edns_udp_size : 512, 65507);
     if (!tcp && out.message.size() > limit) {
         out.message = rcode_only(*q, base | flag_tc, noerror);
     }

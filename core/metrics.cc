@@ -286,24 +286,32 @@ std::uint64_t metrics_registry::merged(std::uint32_t cell) const noexcept {
 }
 
 void counter::inc(std::uint64_t n) noexcept {
-    assert(_registry != nullptr);
+    if (_registry == nullptr) {
+        return; // a default-constructed (unregistered) handle discards updates
+    }
     // Relaxed RMW on a cell only this shard's thread writes: uncontended, no cross-reactor cache traffic.
     _registry->local_cell(_cell).fetch_add(n, std::memory_order_relaxed);
 }
 
 void gauge::add(std::int64_t n) noexcept {
-    assert(_registry != nullptr);
+    if (_registry == nullptr) {
+        return;
+    }
     // Two's complement wrap-around makes unsigned addition of a negative delta exact; read() casts back.
     _registry->local_cell(_cell).fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
 }
 
 void gauge::set(std::int64_t value) noexcept {
-    assert(_registry != nullptr);
+    if (_registry == nullptr) {
+        return;
+    }
     _registry->local_cell(_cell).store(static_cast<std::uint64_t>(value), std::memory_order_relaxed);
 }
 
 void histogram::observe_us(std::uint64_t us) noexcept {
-    assert(_registry != nullptr);
+    if (_registry == nullptr) {
+        return;
+    }
     auto bucket = static_cast<std::size_t>(
         std::lower_bound(histogram_bounds_us.begin(), histogram_bounds_us.end(), us) - histogram_bounds_us.begin());
     std::atomic<std::uint64_t>* base = &_registry->local_cell(_cell); // a series never straddles blocks

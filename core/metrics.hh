@@ -46,6 +46,7 @@ struct histogram_snapshot {
 class metrics_registry;
 
 /// A monotonically increasing counter series. Cheap to copy; valid as long as its registry. Any thread.
+/// Default-constructed handles (of every kind) are inert: updates to them are discarded.
 class counter {
 public:
     counter() = default;

@@ -24,6 +24,19 @@ bool stop_report::clean() const noexcept {
 reactor::reactor(unsigned id, const reactor_pool_config& config)
     : _id(id), _mailbox(config.mailbox_capacity, config.drain_batch) {
     _report.id = id;
+    // Overload is visible in metrics, not only in the caller's error: a full mailbox means this reactor cannot
+    // keep up (style.md §21 per-loop counters). Registration failure leaves inert handles.
+    metrics_registry& reg = metrics_registry::global();
+    static constexpr std::string_view help = "Tasks refused by a reactor's mailbox, by reason.";
+    std::string label = std::to_string(id);
+    if (auto c =
+            reg.add_counter("mpic_reactor_post_rejected_total", help, {{"reactor", label}, {"reason", "queue_full"}})) {
+        _rejected_full = *c;
+    }
+    if (auto c = reg.add_counter("mpic_reactor_post_rejected_total", help,
+                                 {{"reactor", label}, {"reason", "shutting_down"}})) {
+        _rejected_stopping = *c;
+    }
 }
 
 reactor::~reactor() {
@@ -38,13 +51,18 @@ reactor* reactor::current() noexcept {
 
 result<void> reactor::post(task t) {
     if (_intake_closed.load(std::memory_order_acquire)) {
+        _rejected_stopping.inc();
         return errc::shutting_down;
     }
-    return _mailbox.push(std::move(t));
+    return post_continuation(std::move(t));
 }
 
 result<void> reactor::post_continuation(task t) {
-    return _mailbox.push(std::move(t));
+    auto r = _mailbox.push(std::move(t));
+    if (!r) {
+        (r.error() == make_error_code(errc::queue_full) ? _rejected_full : _rejected_stopping).inc();
+    }
+    return r;
 }
 
 std::uint64_t reactor::on_stop(task hook) {

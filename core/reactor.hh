@@ -20,6 +20,7 @@
 #include "core/function.hh"
 #include "core/gate.hh"
 #include "core/mailbox.hh"
+#include "core/metrics.hh"
 #include "core/result.hh"
 
 namespace mpic::core {
@@ -131,6 +132,9 @@ private:
     std::atomic<bool> _loop_live{false};
     std::atomic<std::int64_t> _grace_ms{0};
     reactor_stop_report _report;
+    /// mpic_reactor_post_rejected_total{reactor,reason}: posts refused by this reactor (global registry).
+    counter _rejected_full;
+    counter _rejected_stopping;
     std::thread _thread;
 };
 

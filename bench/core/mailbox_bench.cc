@@ -2,10 +2,12 @@
 //  - BM_mailbox_push_pop: the ring alone, one thread (the floor: atomics and the task move, no wakeups).
 //  - BM_handoff_stream: reactor 0 streams messages to reactor 1 as fast as the mailbox accepts them (throughput;
 //    the producer retries on queue_full by re-posting itself, so it never blocks).
+//  - BM_handoff_window: the same with credit-based flow control (at most N unacknowledged), the steady state.
 //  - BM_handoff_ping_pong: one message bouncing between two reactors (latency of one hop including the wakeup).
 // Pin with taskset so the two reactors land on different cores (docs/benchmarks.md).
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <future>
 #include <memory>
 
@@ -32,6 +34,13 @@ void BM_mailbox_push_pop(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * batch);
 }
 BENCHMARK(BM_mailbox_push_pop)->Arg(1)->Arg(64)->Arg(512);
+
+/// CPU time of the whole process (both reactors and the idle benchmark thread), for CPU-per-message figures.
+double process_cpu_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
 
 reactor_pool_config two_reactors(std::size_t capacity) {
     reactor_pool_config config;
@@ -75,23 +84,87 @@ void BM_handoff_stream(benchmark::State& state) {
     }
     constexpr std::uint64_t messages = 200'000;
     std::uint64_t full = 0;
+    double cpu = 0;
     for (auto _ : state) {
         auto run = std::make_shared<stream_run>();
         run->pool = &pool;
         run->to_send = messages;
         auto finished = run->done.get_future();
+        double cpu0 = process_cpu_ns();
         (void)pool.post(0, [run] { produce(run); });
         finished.wait();
+        cpu += process_cpu_ns() - cpu0;
         full += run->full;
     }
     (void)pool.stop(std::chrono::seconds(1));
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * messages));
     state.counters["ns_per_msg"] = benchmark::Counter(static_cast<double>(state.iterations() * messages),
                                                       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["cpu_ns_per_msg"] = cpu / static_cast<double>(state.iterations() * messages);
     state.counters["full_retries_per_run"] =
         static_cast<double>(full) / static_cast<double>(std::max<std::int64_t>(1, state.iterations()));
 }
 BENCHMARK(BM_handoff_stream)->Arg(1024)->Arg(16384)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+/// Credit-based streaming: at most `window` messages unacknowledged; the consumer returns credits in batches of
+/// `ack_every`. The steady-state pattern of a coordinator feeding a perspective reactor (no queue_full spinning).
+struct window_run {
+    reactor_pool* pool = nullptr;
+    std::uint64_t to_send = 0;
+    std::uint64_t window = 0;
+    std::uint64_t ack_every = 0;
+    std::uint64_t sent = 0;     // reactor 0
+    std::uint64_t credited = 0; // reactor 0: messages acknowledged
+    std::uint64_t received = 0; // reactor 1
+    std::promise<void> done;
+};
+
+void window_fill(const std::shared_ptr<window_run>& run) {
+    while (run->sent < run->to_send && run->sent - run->credited < run->window) {
+        auto r = run->pool->post(1, [run] {
+            if (++run->received == run->to_send) {
+                run->done.set_value();
+            } else if (run->received % run->ack_every == 0) {
+                (void)run->pool->post(0, [run] {
+                    run->credited += run->ack_every;
+                    window_fill(run);
+                });
+            }
+        });
+        if (!r) {
+            return; // cannot happen while window <= capacity; the next ack resumes
+        }
+        ++run->sent;
+    }
+}
+
+void BM_handoff_window(benchmark::State& state) {
+    reactor_pool pool(two_reactors(16384));
+    if (!pool.start()) {
+        state.SkipWithError("reactor_pool::start failed");
+        return;
+    }
+    constexpr std::uint64_t messages = 200'000;
+    double cpu = 0;
+    for (auto _ : state) {
+        auto run = std::make_shared<window_run>();
+        run->pool = &pool;
+        run->to_send = messages;
+        run->window = static_cast<std::uint64_t>(state.range(0));
+        run->ack_every = run->window / 4;
+        auto finished = run->done.get_future();
+        double cpu0 = process_cpu_ns();
+        (void)pool.post(0, [run] { window_fill(run); });
+        finished.wait();
+        cpu += process_cpu_ns() - cpu0;
+    }
+    (void)pool.stop(std::chrono::seconds(1));
+    auto total = static_cast<double>(state.iterations() * messages);
+    state.SetItemsProcessed(static_cast<std::int64_t>(total));
+    state.counters["ns_per_msg"] = benchmark::Counter(total, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["cpu_ns_per_msg"] = cpu / total; // both reactors' CPU, the process total
+}
+BENCHMARK(BM_handoff_window)->Arg(256)->Arg(4096)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 struct ping_run {
     reactor_pool* pool = nullptr;
@@ -114,16 +187,20 @@ void BM_handoff_ping_pong(benchmark::State& state) {
         return;
     }
     constexpr std::uint64_t hops = 20'000;
+    double cpu = 0;
     for (auto _ : state) {
         auto run = std::make_shared<ping_run>();
         run->pool = &pool;
         run->remaining = hops;
         auto finished = run->done.get_future();
+        double cpu0 = process_cpu_ns();
         (void)pool.post(0, [run] { bounce(run, 1); });
         finished.wait();
+        cpu += process_cpu_ns() - cpu0;
     }
     (void)pool.stop(std::chrono::seconds(1));
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * hops));
+    state.counters["cpu_ns_per_hop"] = cpu / static_cast<double>(state.iterations() * hops);
     state.counters["ns_per_hop"] = benchmark::Counter(static_cast<double>(state.iterations() * hops),
                                                       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }

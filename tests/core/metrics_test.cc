@@ -72,6 +72,19 @@ TEST(metrics, histogram_buckets_are_le_bounds) {
     EXPECT_EQ(snap.sum_us, 60'000'006U);
 }
 
+TEST(metrics, default_handles_are_inert) {
+    counter c;
+    gauge g;
+    histogram h;
+    c.inc();
+    g.add(3);
+    g.set(1);
+    h.observe_us(10);
+    SUCCEED() << "updates to unregistered handles are discarded, not crashes";
+    metrics_registry reg;
+    EXPECT_EQ(reg.render_prometheus(), "");
+}
+
 TEST(metrics, same_name_and_labels_is_same_series_regardless_of_label_order) {
     metrics_registry reg;
     auto a = reg.add_counter("x_total", "X.", {{"b", "2"}, {"a", "1"}});

@@ -111,6 +111,10 @@ TEST(reactor_pool, full_mailbox_reports_queue_full) {
         release_future.wait(); // a test-only block; real tasks never block
     }));
     parked.get_future().wait();
+    auto rejected = metrics_registry::global().add_counter("mpic_reactor_post_rejected_total", "",
+                                                           {{"reactor", "0"}, {"reason", "queue_full"}});
+    ASSERT_TRUE(rejected);
+    std::uint64_t rejected_before = metrics_registry::global().read(*rejected);
     std::atomic<int> ran{0};
     for (int i = 0; i < 4; ++i) {
         ASSERT_TRUE(pool.post(0, [&ran] { ran.fetch_add(1); }));
@@ -118,6 +122,7 @@ TEST(reactor_pool, full_mailbox_reports_queue_full) {
     auto overflow = pool.post(0, [&ran] { ran.fetch_add(100); });
     ASSERT_FALSE(overflow);
     EXPECT_EQ(overflow.error(), make_error_code(errc::queue_full));
+    EXPECT_EQ(metrics_registry::global().read(*rejected), rejected_before + 1) << "overload is visible in metrics";
     release.set_value();
     expect_clean(pool.stop(1s), 1);
     EXPECT_EQ(ran.load(), 4) << "every accepted task ran once, the rejected one never";

@@ -109,7 +109,7 @@ struct raw_result {
     int error = 0; // errno of the failing recv, 0 on a clean EOF
     std::chrono::milliseconds first_byte{-1};
     std::chrono::milliseconds elapsed{0};
-    std::size_t largest_read = 0;
+    std::size_t reads = 0;
 };
 
 // Sends `request` and reads until EOF/error/`limit` bytes, recording timings.
@@ -139,7 +139,7 @@ raw_result raw_exchange(int port, const std::string& request, std::size_t limit 
             r.first_byte =
                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
         }
-        r.largest_read = std::max(r.largest_read, static_cast<std::size_t>(n));
+        ++r.reads;
         r.data.append(buf, static_cast<std::size_t>(n));
     }
     r.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
@@ -189,7 +189,8 @@ TEST(FaultHttpResponder, SlowHeadersAndDribble) {
     EXPECT_EQ(d.error, 0);
     EXPECT_THAT(d.data, StartsWith("HTTP/1.1 200 OK\r\n"));
     EXPECT_THAT(d.data, testing::EndsWith("\r\n\r\n0123456789"));
-    EXPECT_LE(d.largest_read, 2u); // one byte per write (two may coalesce)
+    // One byte per write: the client needs many reads (a busy machine may let a few bytes pile up between two).
+    EXPECT_GE(d.reads, d.data.size() / 4);
     // One byte every 4 ms: the whole response takes at least 3 ms per byte.
     EXPECT_GE(d.elapsed.count(), static_cast<long>(d.data.size() * 3));
 }

@@ -54,7 +54,9 @@ bool read_exact(int fd, std::uint8_t* p, std::size_t n) {
 void serve_tcp(const dns_config& config, unique_fd fd, const std::string& peer) {
     set_timeouts(fd.get(), std::chrono::seconds(10), std::chrono::seconds(10));
     bytes msg;
-    for (int i = 0; i < max_tcp_queries && !stop_requested(); ++i) {
+    // RFC 7766 §6.2.3 lets servers close idle or long-lived connections; 120 s bounds a trickling client.
+    const auto deadline = clock::now() + std::chrono::seconds(120);
+    for (int i = 0; i < max_tcp_queries && !stop_requested() && clock::now() < deadline; ++i) {
         std::uint8_t len_buf[2];
         if (!read_exact(fd.get(), len_buf, 2)) {
             return;

@@ -15,11 +15,13 @@ namespace {
 constexpr auto io_timeout = std::chrono::seconds(10);
 constexpr auto hold_limit = std::chrono::seconds(600); // no_response: longest we keep a connection open
 
-// Reads up to the end of the request head (CRLF CRLF). 0 = EOF/timeout/error, otherwise the head's length;
-// max_request_head + 1 if the head is too long.
+// Reads up to the end of the request head (CRLF CRLF). 0 = EOF/timeout/error/30 s deadline, otherwise the
+// head's length; max_request_head + 1 if the head is too long.
 std::size_t read_head(int fd, std::string& buf) {
     char chunk[4096];
-    while (buf.size() <= max_request_head) {
+    // The per-recv timeout alone would let a client trickle one byte every 9 s for days; cap the whole head.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (buf.size() <= max_request_head && std::chrono::steady_clock::now() < deadline) {
         if (const auto end = buf.find("\r\n\r\n"); end != std::string::npos) {
             return end + 4;
         }
@@ -32,7 +34,7 @@ std::size_t read_head(int fd, std::string& buf) {
         }
         buf.append(chunk, static_cast<std::size_t>(n));
     }
-    return max_request_head + 1;
+    return buf.size() > max_request_head ? max_request_head + 1 : 0;
 }
 
 // Sends `data` one byte at a time, `interval` apart.

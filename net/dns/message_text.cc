@@ -276,16 +276,21 @@ std::vector<std::string> alias_chain::names(std::string_view qname) const {
 
 result<alias_chain> follow_aliases(const message& msg, std::string_view qname, std::size_t max_steps) {
     // Index once so a hostile answer with thousands of records costs O(n), not O(n * steps).
-    std::unordered_map<std::string_view, const record*> cnames;
-    std::vector<const record*> dnames;
+    struct alias_rr {
+        const std::string* owner;
+        const std::string* target;
+    };
+    std::unordered_map<std::string_view, const std::string*> cnames;
+    std::vector<alias_rr> dnames;
     for (const auto& rr : msg.answers) {
-        if (rr.rr_class != class_in) {
+        const auto* data = rr.as<name_rdata>();
+        if (rr.rr_class != class_in || data == nullptr) {
             continue;
         }
-        if (rr.is(rr_type::cname) && rr.as<name_rdata>()) {
-            cnames.emplace(rr.name, &rr); // first wins; two CNAMEs at one owner are illegal (RFC 1034 §3.6.2)
-        } else if (rr.is(rr_type::dname) && rr.as<name_rdata>()) {
-            dnames.push_back(&rr);
+        if (rr.is(rr_type::cname)) {
+            cnames.emplace(rr.name, &data->target); // first wins; two CNAMEs at one owner are illegal (RFC 1034 §3.6.2)
+        } else if (rr.is(rr_type::dname)) {
+            dnames.push_back({&rr.name, &data->target});
         }
     }
 
@@ -296,22 +301,24 @@ result<alias_chain> follow_aliases(const message& msg, std::string_view qname, s
         alias_step step;
         step.from = chain.final_name;
         if (auto it = cnames.find(chain.final_name); it != cnames.end()) {
-            step.to = it->second->as<name_rdata>()->target;
+            step.to = *it->second;
             step.via = rr_type::cname;
         } else {
             // RFC 6672 §3.2: a DNAME at a proper ancestor redirects the whole subtree; the closest ancestor wins.
-            const record* best = nullptr;
-            for (const record* d : dnames) {
-                if (is_proper_ancestor(d->name, chain.final_name) && (!best || d->name.size() > best->name.size())) {
-                    best = d;
+            const alias_rr* best = nullptr;
+            for (const auto& d : dnames) {
+                if (is_proper_ancestor(*d.owner, chain.final_name) &&
+                    (!best || d.owner->size() > best->owner->size())) {
+                    best = &d;
                 }
             }
-            if (!best) {
+            if (best == nullptr) {
                 return chain;
             }
-            const std::string& target = best->as<name_rdata>()->target;
-            std::string prefix = chain.final_name.substr(
-                0, best->name.empty() ? chain.final_name.size() : chain.final_name.size() - best->name.size() - 1);
+            const std::string& owner = *best->owner;
+            const std::string& target = *best->target;
+            std::string prefix = chain.final_name.substr(0, owner.empty() ? chain.final_name.size()
+                                                                          : chain.final_name.size() - owner.size() - 1);
             step.to = target.empty() ? prefix : prefix + "." + target;
             step.via = rr_type::dname;
             if (wire_length(step.to) > 255) {

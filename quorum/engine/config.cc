@@ -139,7 +139,8 @@ void apply_lab(engine_config& config, const std::vector<net::dns::server_address
         if (p.transport.is_agent()) {
             return;
         }
-        p.transport.resolvers = {k <= dns_by_perspective.size() ? dns_by_perspective[k - 1] : dns_by_perspective.front()};
+        p.transport.resolvers = {k <= dns_by_perspective.size() ? dns_by_perspective[k - 1]
+                                                                : dns_by_perspective.front()};
         p.transport.source_ipv4 = "127.0.0." + std::to_string(k + 1);
         ++k;
     };

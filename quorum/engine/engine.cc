@@ -173,7 +173,9 @@ result<std::unique_ptr<engine>> engine::create(engine_config config, std::vector
         state.perspectives.push_back(&*state.config.primary);
     }
     const auto date = state.today();
-    state.report = check_perspective_set(state.set, date, state.config.default_perspective_count, state.config.policy);
+    const int default_count = state.config.default_perspective_count > 0 ? state.config.default_perspective_count
+                                                                         : static_cast<int>(state.remote_count());
+    state.report = check_perspective_set(state.set, date, default_count, state.config.policy);
     if (!state.report.accepted) {
         for (const auto& finding : state.report.findings) {
             if (finding.blocking) {

@@ -35,6 +35,15 @@ check_result not_run_result(validators::check_type type, std::string message) {
 
 } // namespace
 
+class request_run;
+
+/// The straggler grace timer of one unit; freed in its close callback.
+struct grace_timer {
+    uv_timer_t timer;
+    request_run* run;
+    std::size_t unit;
+};
+
 class request_run : public std::enable_shared_from_this<request_run> {
 public:
     request_run(engine_state& engine, reactor_services& services, uv_loop_t* loop, mpic_request request,
@@ -79,7 +88,12 @@ public:
         auto keep = shared_from_this();
         for (std::size_t u = 0; u < _units.size(); ++u) {
             auto& unit = _units[u];
-            if (!unit.done && unit.decision && unit.decision->expire()) {
+            if (unit.done) {
+                continue;
+            }
+            if (unit.deciding) {
+                settle(u); // in its grace period: stop waiting for stragglers
+            } else if (unit.decision && unit.decision->expire()) {
                 on_decided(u);
             }
         }
@@ -100,6 +114,9 @@ private:
         std::vector<std::vector<perspective_result>> previous;
         check_outcome outcome;
         bool deciding = false;
+        int running = 0;                     ///< checks of the current attempt whose result has not arrived
+        std::uint64_t decided_ns = 0;        ///< when the current attempt's decision fired
+        struct grace_timer* grace = nullptr; ///< straggler grace period in progress (owned; closed by settle)
         bool starting = false;               ///< start_attempt is launching this unit's checks
         bool decided_while_starting = false; ///< the decision fired during that launch
         bool done = false;
@@ -151,6 +168,7 @@ private:
         unit.handles.assign(members.size(), {});
         unit.primary_result.reset();
         unit.deciding = false;
+        unit.running = 0;
         if (!decision) {
             // A rule the state machine refuses (cannot happen for validated orchestration): fail the unit visibly.
             finalize_failed(u, "quorum rule refused: " + decision.error().message());
@@ -167,6 +185,7 @@ private:
             auto callback = [self = shared_from_this(), u, this_attempt, i](check_result&& r) {
                 self->on_remote_result(u, this_attempt, i, std::move(r));
             };
+            ++unit.running;
             unit.handles[i] = run_check(index, unit.check, std::move(callback));
         }
         if (_engine.primary_index) {
@@ -174,6 +193,7 @@ private:
                 self->on_primary_result(u, this_attempt, std::move(r));
             };
             if (!unit.decided_while_starting) {
+                ++unit.running;
                 unit.primary_handle = run_check(*_engine.primary_index, unit.primary_check, std::move(callback));
             }
         }
@@ -204,8 +224,11 @@ private:
         if (unit.attempt != attempt || !unit.decision) {
             return; // a cancelled check of an earlier attempt: never counted (BR.md 1211)
         }
+        --unit.running;
         if (unit.decision->report_remote(i, std::move(r)) == report_effect::decided) {
             on_decided(u);
+        } else if (unit.grace != nullptr && unit.running == 0) {
+            settle(u); // every straggler answered within the grace period
         }
     }
 
@@ -214,9 +237,12 @@ private:
         if (unit.attempt != attempt || !unit.decision) {
             return;
         }
+        --unit.running;
         unit.primary_result = r;
         if (unit.decision->report_primary(std::move(r)) == report_effect::decided) {
             on_decided(u);
+        } else if (unit.grace != nullptr && unit.running == 0) {
+            settle(u);
         }
     }
 
@@ -231,6 +257,38 @@ private:
             return;
         }
         unit.deciding = true;
+        unit.decided_ns = now_ns();
+        const auto grace_ms = _engine.config.straggler_grace_ms;
+        if (grace_ms > 0 && unit.running > 0 && !_expired) {
+            // Like Boulder's slowRemoteTimeout: the decision is fixed, but stragglers may finish for the record
+            // (stored as late, never counted) until the grace period ends.
+            unit.grace = new grace_timer{{}, this, u};
+            uv_timer_init(_loop, &unit.grace->timer);
+            unit.grace->timer.data = unit.grace;
+            uv_timer_start(
+                &unit.grace->timer,
+                [](uv_timer_t* t) {
+                    auto* g = static_cast<grace_timer*>(t->data);
+                    g->run->settle(g->unit);
+                },
+                grace_ms, 0);
+            return;
+        }
+        settle(u);
+    }
+
+    /// Ends the decided attempt of unit `u`: cancels what still runs, records the attempt, retries or finishes.
+    void settle(std::size_t u) {
+        auto& unit = _units[u];
+        if (unit.done || !unit.deciding) {
+            return;
+        }
+        if (unit.grace != nullptr) {
+            uv_timer_stop(&unit.grace->timer);
+            uv_close(reinterpret_cast<uv_handle_t*>(&unit.grace->timer),
+                     [](uv_handle_t* h) { delete static_cast<grace_timer*>(h->data); });
+            unit.grace = nullptr;
+        }
         // Cancelling completes each check synchronously; the decision stores those results as late, uncounted.
         for (auto& handle : unit.handles) {
             handle.cancel();
@@ -250,7 +308,7 @@ private:
         o.attempt_count = unit.attempt;
         o.perspectives = std::move(perspectives);
         o.previous_attempts = std::move(unit.previous);
-        o.decided_after_ms = static_cast<double>(now_ns() - _started_ns) / 1e6;
+        o.decided_after_ms = static_cast<double>(unit.decided_ns - _started_ns) / 1e6;
         if (outcome != nullptr) {
             o.is_valid = outcome->is_valid;
             o.mpic_completed = outcome->mpic_completed;

@@ -483,6 +483,21 @@ TEST_F(ResolverTest, DestroyWithQueriesInFlightCancelsThemAndClosesEverything) {
     // TearDown runs the loop for the close callbacks and asserts uv_loop_close() == 0.
 }
 
+TEST_F(ResolverTest, IdleResolverLeavesNoActiveHandles) {
+    _server.set_handler([](const t::request& req) {
+        auto p = t::response_to(req);
+        p.answers = {t::a(req.qname, "192.0.2.1")};
+        return t::reply::with(p.build());
+    });
+    auto& r = make();
+    EXPECT_EQ(ask(r, "idle.test", rr_type::a).kind, outcome::answer);
+    // c-ares closes its sockets when no query is left and our timer is stopped: nothing keeps the loop awake
+    // (one more turn lets the poll handles' close callbacks run).
+    uv_run(&_loop, UV_RUN_NOWAIT);
+    EXPECT_TRUE(r.open_sockets().empty());
+    EXPECT_EQ(uv_loop_alive(&_loop), 0);
+}
+
 TEST_F(ResolverTest, BadConfigIsRefused) {
     auto c = config();
     c.servers = {{"not-an-ip", 53}};

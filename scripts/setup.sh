@@ -12,7 +12,7 @@ packages=(
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev
     # the lab: real servers and the standard tools that check them
-    bind9 bind9-utils bind9-dnsutils unbound nginx-light openssl curl iproute2 iputils-ping procps psmisc
+    bind9 bind9-utils bind9-dnsutils unbound nginx-light openssl curl jq iproute2 iputils-ping procps psmisc
     # comparison peers for the bench suite
     wrk dnsperf
 )

@@ -9,7 +9,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "core/error.hh"
+#include "core/function.hh"
 #include "core/result.hh"
 #include "quorum/perspective.hh"
 #include "quorum/policy.hh"
@@ -158,7 +158,8 @@ enum class report_effect : std::uint8_t {
 /// outcome() is non-null. Lifetime: the object must outlive every reporter (share it with the reporters).
 class quorum_decision {
 public:
-    using callback = std::function<void(const quorum_outcome&)>;
+    /// Move-only, so a coordinator can capture owning handles (a mailbox post, a completion).
+    using callback = core::unique_function<void(const quorum_outcome&)>;
 
     /// Hard limits of the packed counter: at most 120 remotes, at most 63 in one RIR.
     static constexpr int max_remotes = 120;

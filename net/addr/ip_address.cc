@@ -131,7 +131,10 @@ std::string ip_address::to_string() const {
     // RFC 5952 §5: IPv4-mapped addresses keep the dotted-quad tail.
     static constexpr std::uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (std::memcmp(_bytes.data(), mapped, 12) == 0) {
-        return "::ffff:" + v4({_bytes[12], _bytes[13], _bytes[14], _bytes[15]}).to_string();
+        // Built by append: g++ 12 -O3 raises a false -Wrestrict on `"literal" + std::string` (GCC PR 105329).
+        std::string mapped_text("::ffff:");
+        mapped_text += v4({_bytes[12], _bytes[13], _bytes[14], _bytes[15]}).to_string();
+        return mapped_text;
     }
     std::uint16_t groups[8];
     for (std::size_t i = 0; i < 8; ++i) {
@@ -182,7 +185,17 @@ std::string ip_address::to_string() const {
 }
 
 std::string ip_address::to_uri_host() const {
-    return is_v6() ? "[" + to_string() + "]" : to_string();
+    if (is_v4()) {
+        return to_string();
+    }
+    // Not "[" + s + "]": g++ 12 -O3 raises a false -Wrestrict on it (GCC PR 105329).
+    const std::string inner = to_string();
+    std::string text;
+    text.reserve(inner.size() + 2);
+    text.push_back('[');
+    text.append(inner);
+    text.push_back(']');
+    return text;
 }
 
 void ip_address::to_sockaddr(std::uint16_t port, sockaddr_storage& out) const noexcept {

@@ -236,6 +236,49 @@ TEST(http01_check, redirect_loop_is_refused) {
     EXPECT_EQ(plain.requests().size(), 2u);
 }
 
+TEST(http01_check, ten_redirects_are_followed_the_eleventh_is_refused) {
+    // Each hop redirects to the next numbered path; hop 10 would be the 11th redirect.
+    scripted_server plain([](const std::string& req) {
+        const auto path = path_of(req);
+        const int n = path == challenge_path ? 0 : std::stoi(path.substr(5)) + 1;
+        return http_response(302, "", "Location: /hop-" + std::to_string(n) + "\r\n");
+    });
+    test::check_fixture f({plain.port(), 1, 1});
+    const auto result = f.run(&make_http01_check, http01_request("127.0.0.1"));
+    ASSERT_EQ(result.errors.size(), 1u);
+    EXPECT_EQ(result.errors[0].type, "mpic_error:redirect:invalid");
+    EXPECT_EQ(result.details.response_history.size(), 10u);
+    EXPECT_EQ(plain.requests().size(), 11u); // the start URL plus ten followed redirects; the 11th never fetched
+    EXPECT_EQ(result.details.response_url, "http://127.0.0.1/hop-9");
+    EXPECT_EQ(result.details.response_status_code, 302);
+}
+
+TEST(http01_check, cancel_completes_once_with_a_cancellation_error) {
+    test::test_server silent([](test::server_conn& conn) { conn.drain_until_eof(); });
+    test::check_fixture f({silent.port(), 1, 1});
+    std::optional<check_result> out;
+    int calls = 0;
+    auto op = make_http01_check(f.runtime, std::make_shared<const check_request>(http01_request("127.0.0.1")),
+                                [&](check_result&& r) {
+                                    ++calls;
+                                    out = std::move(r);
+                                });
+    op->start(5000);
+    check_handle handle(op);
+    op.reset();
+    for (int i = 0; i < 5; ++i) {
+        uv_run(&f.loop, UV_RUN_NOWAIT); // let the connect start
+    }
+    handle.cancel();
+    handle.cancel(); // idempotent
+    uv_run(&f.loop, UV_RUN_NOWAIT);
+    EXPECT_EQ(calls, 1);
+    ASSERT_TRUE(out.has_value());
+    EXPECT_FALSE(out->completed);
+    ASSERT_EQ(out->errors.size(), 1u);
+    EXPECT_EQ(out->errors[0].type, "mpic_error:dcv_checker:cancelled");
+}
+
 TEST(http01_check, redirect_to_another_name_is_resolved_again) {
     scripted_server plain([](const std::string& req) {
         return req.find("Host: other.example.com") != std::string::npos

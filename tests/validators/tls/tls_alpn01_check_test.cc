@@ -114,6 +114,17 @@ TEST(tls_alpn01_check, t6_ipv6_identifier) {
     EXPECT_EQ(result.details.resolved_ip, "::1");
 }
 
+TEST(tls_alpn01_check, ipv6_failure_falls_back_to_ipv4) {
+    tls::testing::cert_spec spec;
+    spec.dns_sans = {"www.example.com"};
+    responder r(spec); // 127.0.0.1 only: the ::1 attempt is refused
+    test::check_fixture f({1, 1, r.port()});
+    f.dns.set("www.example.com", {0, {"127.0.0.1"}, {"::1"}});
+    const auto result = f.run(&make_tls_alpn01_check, alpn_request("www.example.com"));
+    EXPECT_TRUE(result.passed) << first_error(result);
+    EXPECT_EQ(result.details.resolved_ip, "127.0.0.1");
+}
+
 TEST(tls_alpn01_check, t1_no_alpn_negotiated_fails) {
     responder r(ip_spec("127.0.0.1"), {});
     test::check_fixture f({1, 1, r.port()});

@@ -1,7 +1,10 @@
 #include "core/mailbox.hh"
 
 #include <bit>
+#include <cerrno>
+#include <sys/eventfd.h>
 #include <thread>
+#include <unistd.h>
 
 #include "core/error.hh"
 #include "core/uv_util.hh"
@@ -18,20 +21,44 @@ mailbox::mailbox(std::size_t capacity, std::size_t batch)
 }
 
 mailbox::~mailbox() {
-    // Remaining tasks are destroyed by the slots' destructors. The async handle, if it was ever initialised,
-    // must already be closed (the owner's contract); uv_is_closing is all we can check without the loop.
-    assert(!_attached.load(std::memory_order_relaxed) || uv_is_closing(as_handle(&_async)));
+    // Remaining tasks are destroyed by the slots' destructors. The poll handle, if it was ever initialised, must
+    // already be closed (the owner's contract); uv_is_closing is all we can check without the loop.
+    assert(!_attached.load(std::memory_order_relaxed) || uv_is_closing(as_handle(&_poll)));
+    if (_event_fd >= 0) {
+        ::close(_event_fd); // after the poll handle closed: libuv must not watch a closed descriptor
+    }
 }
 
 result<void> mailbox::attach(uv_loop_t* loop) {
     assert(!_attached.load(std::memory_order_relaxed));
-    if (int rc = uv_async_init(loop, &_async, &mailbox::on_async); rc != 0) {
-        return uv_error(rc); // LCOV_EXCL_LINE: DefensiveCoding (only fails when eventfd cannot be created)
+    _event_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (_event_fd < 0) {
+        return uv_error(-errno); // LCOV_EXCL_LINE: DefensiveCoding (descriptor exhaustion)
+    }
+    int rc = uv_poll_init(loop, &_poll, _event_fd);
+    if (rc == 0) {
+        rc = uv_poll_start(&_poll, UV_READABLE, &mailbox::on_readable);
+    }
+    if (rc != 0) {
+        // LCOV_EXCL_START: DefensiveCoding (epoll_ctl failure)
+        if (uv_is_active(as_handle(&_poll)) || rc == 0) {
+            uv_close(as_handle(&_poll), nullptr);
+        }
+        return uv_error(rc);
+        // LCOV_EXCL_STOP
     }
     _attached.store(true, std::memory_order_release);
-    // Tasks may have been pushed before there was a handle to wake; make sure the first iteration looks.
-    uv_async_send(&_async);
+    // Tasks may have been pushed before there was anything to wake; make the first iteration look.
+    wake();
     return {};
+}
+
+void mailbox::wake() noexcept {
+    std::uint64_t one = 1;
+    // An eventfd write only fails with EAGAIN when the counter would overflow (2^64 - 2 pending wakeups), and then
+    // the descriptor is readable anyway: nothing to handle.
+    ssize_t n = ::write(_event_fd, &one, sizeof one);
+    (void)n;
 }
 
 result<void> mailbox::push(task&& t) {
@@ -61,10 +88,14 @@ result<void> mailbox::push(task&& t) {
         }
     }
     s->value = std::move(t);
-    s->sequence.store(pos + 1, std::memory_order_release);
-    if (_attached.load(std::memory_order_acquire)) {
-        // uv_async_send is thread-safe and coalesces: when a wakeup is already pending it is one load.
-        uv_async_send(&_async);
+    // Dekker with the consumer's idle transition (on_readable): we publish, then read _wake_needed; it sets
+    // _wake_needed, then re-reads the ring. All four accesses are seq_cst, so at least one side sees the other:
+    // either we see the flag and wake it, or it sees our task. (A seq_cst store is one xchg on x86, cheaper than a
+    // release store plus mfence; the seq_cst loads are plain movs.)
+    s->sequence.store(pos + 1, std::memory_order_seq_cst);
+    if (_wake_needed.load(std::memory_order_seq_cst) && _wake_needed.exchange(false, std::memory_order_acq_rel) &&
+        _attached.load(std::memory_order_acquire)) {
+        wake();
     }
     _producers.fetch_sub(producer_unit, std::memory_order_release);
     return {};
@@ -94,13 +125,38 @@ std::size_t mailbox::run_batch(std::size_t max) {
     return ran;
 }
 
-void mailbox::on_async(uv_async_t* handle) {
-    mailbox* self = container_of(handle, &mailbox::_async);
-    std::size_t ran = self->run_batch(self->_batch);
-    // A full batch means there may be more; yield to I/O and come back on the next iteration instead of
-    // starving sockets and timers (uv_async_send to ourselves is legal and coalesced).
-    if (ran == self->_batch && !uv_is_closing(as_handle(&self->_async))) {
-        uv_async_send(&self->_async);
+bool mailbox::has_ready() const noexcept {
+    std::uint64_t pos = _dequeue_pos.load(std::memory_order_relaxed);
+    return _slots[pos & _mask].sequence.load(std::memory_order_seq_cst) == pos + 1;
+}
+
+void mailbox::on_readable(uv_poll_t* handle, int status, int /*events*/) {
+    mailbox* self = container_of(handle, &mailbox::_poll);
+    if (status < 0) {
+        return; // LCOV_EXCL_LINE: DefensiveCoding (epoll reported an error on an eventfd)
+    }
+    std::uint64_t count = 0;
+    ssize_t n = ::read(self->_event_fd, &count, sizeof count); // reset the counter; EAGAIN if already reset
+    (void)n;
+    for (;;) {
+        std::size_t ran = self->run_batch(self->_batch);
+        if (self->closed()) {
+            return; // a task stopped the reactor; the handle is closing
+        }
+        if (ran == self->_batch) {
+            // A full batch means there may be more: yield to I/O and timers, and come back on the next
+            // iteration (the eventfd stays readable) instead of starving them.
+            self->wake();
+            return;
+        }
+        // Going idle: announce it, then look once more (see push for the other half of the protocol).
+        self->_wake_needed.store(true, std::memory_order_seq_cst);
+        if (!self->has_ready()) {
+            return;
+        }
+        // A task slipped in. Take the flag back if no producer has; if one has, its eventfd write is on the way
+        // and costs one spurious wakeup, which finds the ring empty.
+        self->_wake_needed.exchange(false, std::memory_order_acq_rel);
     }
 }
 
@@ -113,8 +169,8 @@ void mailbox::close() {
     while (_producers.load(std::memory_order_acquire) != closed_bit) {
         std::this_thread::yield();
     }
-    if (_attached.load(std::memory_order_relaxed) && !uv_is_closing(as_handle(&_async))) {
-        uv_close(as_handle(&_async), nullptr);
+    if (_attached.load(std::memory_order_relaxed) && !uv_is_closing(as_handle(&_poll))) {
+        uv_close(as_handle(&_poll), nullptr); // stops polling; the eventfd is closed by ~mailbox
     }
 }
 

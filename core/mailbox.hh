@@ -1,8 +1,15 @@
 #pragma once
-// mailbox: how any thread hands work to a reactor (style.md §4: other threads talk to a loop only through
-// uv_async_t plus an MPSC queue, like h2o multithread.h and Seastar smp::submit_to). The queue is Dmitry Vyukov's
-// bounded ring with one sequence number per slot: producers claim a position with one CAS and publish with one
-// release store; the single consumer needs no RMW at all.
+// mailbox: how any thread hands work to a reactor (style.md §4: other threads talk to a loop only through a
+// wakeup handle plus an MPSC queue, like h2o multithread.h and Seastar smp::submit_to). The queue is Dmitry
+// Vyukov's bounded ring with one sequence number per slot: producers claim a position with one CAS and publish
+// with one release store; the single consumer needs no RMW at all.
+//
+// The wakeup is an eventfd watched by a uv_poll_t, not a uv_async_t. libuv 1.44's async handle makes the woken
+// loop spin (uv__async_spin: up to 997 `pause` iterations, then sched_yield) until the sending thread has finished
+// uv_async_send; on a loaded machine the sender is often preempted inside that window, and profiling the ping-pong
+// benchmark showed 73% of all CPU in that spin (~27 µs per hop). Here the consumer announces that it is going idle
+// (`_wake_needed`) and producers write the eventfd only then, so a busy consumer costs producers no syscall at all
+// (the "sleeping consumer" protocol of Seastar's and folly's queues).
 
 #include <atomic>
 #include <cstddef>
@@ -16,7 +23,7 @@
 
 namespace mpic::core {
 
-/// A bounded multi-producer single-consumer queue of tasks, woken through a uv_async_t.
+/// A bounded multi-producer single-consumer queue of tasks, woken through an eventfd polled by the loop.
 ///
 /// Invariants:
 /// - push() may be called from any thread; try_pop()/run_batch()/attach()/close() only from the consumer thread
@@ -25,8 +32,9 @@ namespace mpic::core {
 ///   program order). There is no order between producers.
 /// - Every task accepted by push() is either popped exactly once or destroyed by ~mailbox(); none is lost.
 /// - push() never blocks: a full ring returns errc::queue_full, a closed mailbox errc::shutting_down.
-/// - The mailbox embeds its uv_async_t, so it must outlive the async handle's close callback: destroy it only
-///   after close() and a loop iteration (or uv_loop_close) have completed.
+/// - No wakeup is lost: a task published while the consumer is idle always makes the eventfd readable.
+/// - The mailbox embeds its uv_poll_t, so it must outlive the handle's close callback: destroy it only after
+///   close() and a loop iteration (or uv_loop_close) have completed.
 class mailbox {
 public:
     /// Creates a ring of at least `capacity` slots (rounded up to a power of two, minimum 2). `batch` caps how
@@ -54,7 +62,7 @@ public:
     std::size_t run_batch(std::size_t max);
 
     /// Stops intake (push then returns shutting_down), waits for producers already inside push() to leave (a
-    /// bounded spin: push() holds no lock and does a few atomic operations), and closes the wakeup handle. Tasks
+    /// bounded wait: push() holds no lock and does a few atomic operations), and closes the wakeup handle. Tasks
     /// still queued stay there: run them with run_batch() or let ~mailbox() destroy them. Consumer thread only;
     /// idempotent.
     void close();
@@ -74,7 +82,9 @@ private:
         task value;
     };
 
-    static void on_async(uv_async_t* handle);
+    static void on_readable(uv_poll_t* handle, int status, int events);
+    bool has_ready() const noexcept;
+    void wake() noexcept;
 
     static constexpr std::uint64_t closed_bit = 1;
     static constexpr std::uint64_t producer_unit = 2;
@@ -84,12 +94,16 @@ private:
     std::size_t _batch;
     alignas(64) std::atomic<std::uint64_t> _enqueue_pos{0};
     /// Bit 0: closed. Bits 1..: number of producers inside push(). close() waits for the count to reach zero
-    /// before closing the async handle, so no producer can call uv_async_send on a closing handle.
+    /// before closing the wakeup handle, so no producer can write to it while it closes.
     alignas(64) std::atomic<std::uint64_t> _producers{0};
     /// Written only by the consumer; atomic (relaxed) so size_approx() may read it from any thread.
     alignas(64) std::atomic<std::uint64_t> _dequeue_pos{0};
-    uv_async_t _async{};
-    /// Set (release) once _async is initialised; producers wake the loop only after seeing it (acquire).
+    /// True while the consumer is idle (or about to be) and needs an eventfd write to notice new tasks. The
+    /// first producer to exchange it to false writes the eventfd; everyone else skips the syscall.
+    alignas(64) std::atomic<bool> _wake_needed{false};
+    int _event_fd = -1;
+    uv_poll_t _poll{};
+    /// Set (release) once the eventfd and poll handle exist; producers wake the loop only after seeing it.
     std::atomic<bool> _attached{false};
 };
 

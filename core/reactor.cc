@@ -4,6 +4,7 @@
 #include <cassert>
 #include <limits>
 #include <pthread.h>
+#include <sched.h>
 
 #include "core/error.hh"
 #include "core/metrics.hh"
@@ -77,8 +78,14 @@ bool reactor::cancel_on_stop(std::uint64_t hook_id) {
     return _stop_hooks.erase(hook_id) == 1;
 }
 
-void reactor::thread_main(std::promise<int> ready, std::string name) {
+void reactor::thread_main(std::promise<int> ready, std::string name, int cpu) {
     t_current = this;
+    if (cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(static_cast<unsigned>(cpu), &set);
+        (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    }
     bind_metrics_shard(_id + 1);                         // shard 0 is shared by non-reactor threads
     name.resize(std::min<std::size_t>(name.size(), 15)); // the kernel's TASK_COMM_LEN is 16 with the NUL
     pthread_setname_np(pthread_self(), name.c_str());
@@ -203,13 +210,26 @@ result<void> reactor_pool::start() {
     assert(!_started);
     assert(reactor::current() == nullptr);
     _started = true;
+    std::vector<int> cpus; // the CPUs this process may run on, in order
+    if (_config.pin_threads) {
+        cpu_set_t allowed;
+        CPU_ZERO(&allowed);
+        if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+            for (int c = 0; c < CPU_SETSIZE; ++c) {
+                if (CPU_ISSET(static_cast<unsigned>(c), &allowed)) {
+                    cpus.push_back(c);
+                }
+            }
+        }
+    }
     std::vector<std::future<int>> ready;
     ready.reserve(_reactors.size());
     for (auto& r : _reactors) {
         std::promise<int> promise;
         ready.push_back(promise.get_future());
+        int cpu = cpus.empty() ? -1 : cpus[r->id() % cpus.size()];
         r->_thread = std::thread(&reactor::thread_main, r.get(), std::move(promise),
-                                 _config.thread_name_prefix + std::to_string(r->id()));
+                                 _config.thread_name_prefix + std::to_string(r->id()), cpu);
     }
     int first_error = 0;
     for (auto& f : ready) {

@@ -35,6 +35,9 @@ struct reactor_pool_config {
     std::size_t drain_batch = 256;
     /// Thread names are prefix + reactor id (visible in top -H, perf, gdb). At most 15 characters are kept.
     std::string thread_name_prefix = "mpic-r";
+    /// Pin reactor i to the i-th CPU (modulo the count) of the process's allowed CPU set (sched_getaffinity, so
+    /// `taskset -c 2,3` confines the pool to CPUs 2 and 3). Failure to pin is ignored: it is an optimisation.
+    bool pin_threads = false;
 };
 
 /// What one reactor's shutdown did. `loop_close_status` is uv_loop_close's return value: 0 when every handle was
@@ -114,7 +117,7 @@ private:
     friend class reactor_pool;
     reactor(unsigned id, const reactor_pool_config& config);
 
-    void thread_main(std::promise<int> ready, std::string name);
+    void thread_main(std::promise<int> ready, std::string name, int cpu);
     void request_stop(std::chrono::milliseconds grace) noexcept;
     void begin_stop();
     void finish_stop(bool grace_expired);

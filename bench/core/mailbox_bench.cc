@@ -4,7 +4,7 @@
 //    the producer retries on queue_full by re-posting itself, so it never blocks).
 //  - BM_handoff_window: the same with credit-based flow control (at most N unacknowledged), the steady state.
 //  - BM_handoff_ping_pong: one message bouncing between two reactors (latency of one hop including the wakeup).
-// Pin with taskset so the two reactors land on different cores (docs/benchmarks.md).
+// The pool pins reactor i to the i-th CPU allowed by taskset, so `taskset -c 0,1` puts them on two cores.
 #include <atomic>
 #include <chrono>
 #include <ctime>
@@ -42,10 +42,21 @@ double process_cpu_ns() {
     return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
 }
 
+/// Waits until every task already queued on both reactors has run. A reactor's mailbox is FIFO per producer and
+/// everything queued before this call was pushed before the barrier task, so when it runs, they have run.
+void quiesce(reactor_pool& pool) {
+    for (unsigned r = 0; r < pool.size(); ++r) {
+        std::promise<void> reached;
+        (void)pool.at(r).post([&reached] { reached.set_value(); });
+        reached.get_future().wait();
+    }
+}
+
 reactor_pool_config two_reactors(std::size_t capacity) {
     reactor_pool_config config;
     config.reactors = 2;
     config.mailbox_capacity = capacity;
+    config.pin_threads = true; // reactor 0 and 1 on the first two CPUs allowed by taskset
     return config;
 }
 
@@ -59,7 +70,7 @@ struct stream_run {
     std::promise<void> done;
 };
 
-void produce(const std::shared_ptr<stream_run>& run) {
+void produce(stream_run* run) {
     while (run->sent < run->to_send) {
         auto r = run->pool->post(1, [run] {
             if (++run->received == run->to_send) {
@@ -86,13 +97,15 @@ void BM_handoff_stream(benchmark::State& state) {
     std::uint64_t full = 0;
     double cpu = 0;
     for (auto _ : state) {
-        auto run = std::make_shared<stream_run>();
+        auto owned = std::make_unique<stream_run>();
+        stream_run* run = owned.get();
         run->pool = &pool;
         run->to_send = messages;
         auto finished = run->done.get_future();
         double cpu0 = process_cpu_ns();
         (void)pool.post(0, [run] { produce(run); });
         finished.wait();
+        quiesce(pool); // tasks still holding `run` have finished before it is freed
         cpu += process_cpu_ns() - cpu0;
         full += run->full;
     }
@@ -119,7 +132,7 @@ struct window_run {
     std::promise<void> done;
 };
 
-void window_fill(const std::shared_ptr<window_run>& run) {
+void window_fill(window_run* run) {
     while (run->sent < run->to_send && run->sent - run->credited < run->window) {
         auto r = run->pool->post(1, [run] {
             if (++run->received == run->to_send) {
@@ -147,7 +160,8 @@ void BM_handoff_window(benchmark::State& state) {
     constexpr std::uint64_t messages = 200'000;
     double cpu = 0;
     for (auto _ : state) {
-        auto run = std::make_shared<window_run>();
+        auto owned = std::make_unique<window_run>();
+        window_run* run = owned.get();
         run->pool = &pool;
         run->to_send = messages;
         run->window = static_cast<std::uint64_t>(state.range(0));
@@ -156,6 +170,7 @@ void BM_handoff_window(benchmark::State& state) {
         double cpu0 = process_cpu_ns();
         (void)pool.post(0, [run] { window_fill(run); });
         finished.wait();
+        quiesce(pool); // tasks still holding `run` have finished before it is freed
         cpu += process_cpu_ns() - cpu0;
     }
     (void)pool.stop(std::chrono::seconds(1));
@@ -172,7 +187,7 @@ struct ping_run {
     std::promise<void> done;
 };
 
-void bounce(const std::shared_ptr<ping_run>& run, unsigned to) {
+void bounce(ping_run* run, unsigned to) {
     if (run->remaining-- == 0) {
         run->done.set_value();
         return;
@@ -189,13 +204,15 @@ void BM_handoff_ping_pong(benchmark::State& state) {
     constexpr std::uint64_t hops = 20'000;
     double cpu = 0;
     for (auto _ : state) {
-        auto run = std::make_shared<ping_run>();
+        auto owned = std::make_unique<ping_run>();
+        ping_run* run = owned.get();
         run->pool = &pool;
         run->remaining = hops;
         auto finished = run->done.get_future();
         double cpu0 = process_cpu_ns();
         (void)pool.post(0, [run] { bounce(run, 1); });
         finished.wait();
+        quiesce(pool); // tasks still holding `run` have finished before it is freed
         cpu += process_cpu_ns() - cpu0;
     }
     (void)pool.stop(std::chrono::seconds(1));

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <pthread.h>
+#include <sched.h>
 #include <thread>
 #include <vector>
 
@@ -53,6 +55,32 @@ TEST(reactor_pool, current_and_id_on_each_reactor) {
         EXPECT_EQ(id, i);
     }
     expect_clean(pool.stop(1s), 3);
+}
+
+TEST(reactor_pool, pinned_reactors_run_on_allowed_cpus) {
+    reactor_pool_config config = small_pool(2);
+    config.pin_threads = true;
+    reactor_pool pool(config);
+    ASSERT_TRUE(pool.start());
+    cpu_set_t allowed;
+    ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+    for (unsigned i = 0; i < pool.size(); ++i) {
+        std::promise<int> cpus_in_mask;
+        ASSERT_TRUE(pool.post(i, [&cpus_in_mask, &allowed] {
+            cpu_set_t mine;
+            CPU_ZERO(&mine);
+            pthread_getaffinity_np(pthread_self(), sizeof mine, &mine);
+            int count = CPU_COUNT(&mine);
+            for (int c = 0; c < CPU_SETSIZE; ++c) {
+                if (CPU_ISSET(static_cast<unsigned>(c), &mine) && !CPU_ISSET(static_cast<unsigned>(c), &allowed)) {
+                    count = -1; // pinned outside what the process may use
+                }
+            }
+            cpus_in_mask.set_value(count);
+        }));
+        EXPECT_EQ(cpus_in_mask.get_future().get(), 1) << "reactor " << i << " is pinned to exactly one allowed CPU";
+    }
+    expect_clean(pool.stop(1s), 2);
 }
 
 TEST(reactor_pool, post_from_reactor_to_reactor_and_back) {

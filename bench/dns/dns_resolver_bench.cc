@@ -302,8 +302,8 @@ public:
     void start(run_window* w, stats* s) {
         ++w->outstanding;
         (void)_r->query(qname, mpic::net::dns::rr_type::txt, [this, w, s](mpic::net::dns::query_result&& res) {
-            const bool ok = res.kind == mpic::net::dns::outcome::answer && !res.records.empty() &&
-                            res.records[0].as<mpic::net::dns::txt_rdata>()->joined() == txt_value;
+            const auto* txt = res.records.empty() ? nullptr : res.records[0].as<mpic::net::dns::txt_rdata>();
+            const bool ok = res.kind == mpic::net::dns::outcome::answer && txt != nullptr && txt->joined() == txt_value;
             ++(ok ? s->ok : s->failed);
             --w->outstanding;
             if (uv_now(_loop) < w->end_ms) {

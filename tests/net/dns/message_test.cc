@@ -10,6 +10,18 @@ namespace {
 
 namespace t = mpic::test::dns;
 
+/// The decoded rdata of `rr` as T; a test failure (and an empty T) if it decoded to something else.
+template <class T>
+const T& data_of(const record& rr) {
+    static const T empty{};
+    const T* p = rr.as<T>();
+    if (p == nullptr) {
+        ADD_FAILURE() << "record of type " << rr.type << " does not hold the expected rdata";
+        return empty;
+    }
+    return *p;
+}
+
 std::span<const std::uint8_t> bytes(const std::string& s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
@@ -56,10 +68,10 @@ TEST(DnsMessage, ParsesHeaderQuestionAndEveryDecodedType) {
     ASSERT_EQ(m->answers.size(), 8u);
     EXPECT_EQ(rdata_to_string(m->answers[0]), "192.0.2.1");
     EXPECT_EQ(rdata_to_string(m->answers[1]), "2001:db8::1");
-    EXPECT_EQ(m->answers[2].as<name_rdata>()->target, "example.com");
+    EXPECT_EQ(data_of<name_rdata>(m->answers[2]).target, "example.com");
     EXPECT_EQ(rdata_to_string(m->answers[2]), "example.com.");
     EXPECT_TRUE(m->answers[3].is(rr_type::dname));
-    EXPECT_EQ(m->answers[3].as<name_rdata>()->target, "example.net");
+    EXPECT_EQ(data_of<name_rdata>(m->answers[3]).target, "example.net");
     const auto* txt = m->answers[4].as<txt_rdata>();
     ASSERT_NE(txt, nullptr);
     EXPECT_EQ(txt->strings, (std::vector<std::string>{"v=1", "second"}));
@@ -72,7 +84,7 @@ TEST(DnsMessage, ParsesHeaderQuestionAndEveryDecodedType) {
     EXPECT_EQ(caa->value, "ca.example");
     EXPECT_FALSE(caa->critical());
     EXPECT_EQ(rdata_to_string(m->answers[5]), "0 issue \"ca.example\"");
-    EXPECT_EQ(m->answers[6].as<name_rdata>()->target, "example.com");
+    EXPECT_EQ(data_of<name_rdata>(m->answers[6]).target, "example.com");
     EXPECT_NE(m->answers[7].as<raw_rdata>(), nullptr);
     EXPECT_EQ(rdata_to_string(m->answers[7]), "\\# 8 000a046d61696c00");
     EXPECT_EQ(to_string(m->answers[0]), "example.com. 60 IN A 192.0.2.1");
@@ -174,7 +186,7 @@ TEST(DnsMessage, BackwardPointersAreFollowed) {
     auto m = parse_message(bytes(wire));
     ASSERT_TRUE(m) << m.error().message();
     EXPECT_EQ(m->answers[0].name, "a");
-    EXPECT_EQ(m->answers[0].as<name_rdata>()->target, "b.a");
+    EXPECT_EQ(data_of<name_rdata>(m->answers[0]).target, "b.a");
 }
 
 TEST(DnsMessage, PointerToItselfOrForwardIsRefused) {
@@ -263,7 +275,7 @@ TEST(DnsMessage, RdataThatDoesNotFitItsTypeIsRefused) {
     // A CAA with an empty value is legal (RFC 8659 §4.1: the value may be empty).
     auto m = parse_message(bytes(one(257, std::string("\x80\5issue", 7))));
     ASSERT_TRUE(m);
-    EXPECT_TRUE(m->answers[0].as<caa_rdata>()->critical());
+    EXPECT_TRUE(data_of<caa_rdata>(m->answers[0]).critical());
     EXPECT_EQ(rdata_to_string(m->answers[0]), "128 issue \"\"");
 }
 

@@ -335,8 +335,9 @@ report_effect quorum_decision::report(std::size_t slot_index, validators::check_
         next += k_unsettled_one;
         if (_word.compare_exchange_weak(old, next, std::memory_order_acq_rel, std::memory_order_acquire)) {
             s.state.store(slot::counted, std::memory_order_release);
-            settle_one();
-            return fixes ? report_effect::decided : report_effect::counted;
+            // `decided` goes to the one call that settles (and so ran the callback), not necessarily the one that
+            // fixed the decision: that is the call after which outcome() is guaranteed, which is what callers need.
+            return settle_one() ? report_effect::decided : report_effect::counted;
         }
     }
 }
@@ -351,20 +352,21 @@ bool quorum_decision::expire() {
         const std::uint64_t next = old | k_deadline | k_decided;
         if (_word.compare_exchange_weak(old, next + k_unsettled_one, std::memory_order_acq_rel,
                                         std::memory_order_acquire)) {
-            settle_one();
-            return true;
+            return settle_one();
         }
     }
 }
 
-void quorum_decision::settle_one() {
+bool quorum_decision::settle_one() {
     // After `decided` is set no input adds to `unsettled`, so exactly one decrement observes (decided, 0): that
     // thread finalises, and it sees every counted slot published (each reporter's release store precedes its
     // decrement in the release sequence of _word).
     const std::uint64_t now = _word.fetch_sub(k_unsettled_one, std::memory_order_acq_rel) - k_unsettled_one;
     if ((now & k_decided) && unsettled(now) == 0) {
         finalize(now);
+        return true;
     }
+    return false;
 }
 
 void quorum_decision::finalize(std::uint64_t word) {

@@ -144,8 +144,12 @@ quorum_outcome evaluate(const decision_config& config, primary_state primary, st
 
 /// What a report did.
 enum class report_effect : std::uint8_t {
-    counted,   ///< counted; the decision is still open
-    decided,   ///< counted, and this report fixed the decision
+    counted, ///< counted; the decision is still open (or fixed, but settled by another concurrent call)
+    /// Counted, and this call settled the decision: the callback has run on this thread and outcome() is non-null
+    /// on return. Exactly one call among all report_* and expire() settles. With a single reporting thread (one
+    /// reactor) the settling call is the one whose input fixed the decision; with concurrent reporters it may be a
+    /// reporter counted just before, still publishing its slot.
+    decided,
     late,      ///< the decision was already fixed: stored for the record, not counted
     duplicate, ///< this perspective already reported: ignored
     rejected,  ///< bad index, or a primary report in all_remote mode: ignored
@@ -179,7 +183,8 @@ public:
     /// The primary's determination (primary_decides mode only).
     report_effect report_primary(validators::check_result result);
     /// The deadline passed: pending perspectives become failures and the decision is fixed now (if still open).
-    /// Returns true if this call fixed it.
+    /// Returns true if this call settled it (as report_effect::decided: callback run, outcome() non-null); false
+    /// if it was already fixed, or if a concurrent reporter settles it.
     bool expire();
 
     /// True once the decision is fixed (the callback may still be running or about to run).
@@ -196,7 +201,8 @@ private:
     struct slot;
     quorum_decision(decision_config config, callback on_decided);
     report_effect report(std::size_t slot_index, validators::check_result&& result, bool is_primary);
-    void settle_one();
+    /// Drops one unsettled input; true if this call finalised (ran the callback).
+    bool settle_one();
     void finalize(std::uint64_t word);
 
     decision_config _config;

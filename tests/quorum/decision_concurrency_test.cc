@@ -132,27 +132,38 @@ TEST(QuorumDecisionConcurrency, DeadlineRacesReporters) {
         ASSERT_TRUE(created.has_value());
         quorum_decision& decision = **created;
         std::atomic<bool> expire_won{false};
+        std::atomic<int> settlers{0};
         std::vector<std::thread> threads;
         for (int t = 0; t < k_threads; ++t) {
             threads.emplace_back([&, t] {
                 wait_for(go);
                 if (t == 0 && s.primary != primary_state::absent) {
-                    decision.report_primary(s.primary == primary_state::passed ? pass() : fail());
+                    if (decision.report_primary(s.primary == primary_state::passed ? pass() : fail()) ==
+                        report_effect::decided) {
+                        settlers.fetch_add(1);
+                    }
                 }
                 for (std::size_t i = static_cast<std::size_t>(t); i < s.states.size(); i += k_threads) {
-                    decision.report_remote(i, result_of(s.states[i]));
+                    if (decision.report_remote(i, result_of(s.states[i])) == report_effect::decided) {
+                        settlers.fetch_add(1);
+                    }
                 }
             });
         }
         threads.emplace_back([&] {
             wait_for(go);
-            expire_won.store(decision.expire());
+            const bool settled = decision.expire();
+            expire_won.store(settled);
+            if (settled) {
+                settlers.fetch_add(1);
+            }
         });
         go.store(true, std::memory_order_release);
         for (std::thread& t : threads) {
             t.join();
         }
         ASSERT_EQ(fired.load(), 1) << "iteration " << it;
+        ASSERT_EQ(settlers.load(), 1) << "iteration " << it; // exactly one call reports having settled
         const quorum_outcome* o = decision.outcome();
         ASSERT_NE(o, nullptr);
         check_record(*o, s.config);

@@ -2,6 +2,7 @@
 // and every record kind a scenario can hold comes back as written.
 
 #include <chrono>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -167,6 +168,55 @@ TEST_F(lab_dns_faults, stalled_perspective_is_answered_late_by_the_fault_dns) {
     EXPECT_EQ(r.out, "\"digest\"\n");
     EXPECT_GE(took, std::chrono::milliseconds(700));
     EXPECT_LT(took, std::chrono::milliseconds(2500));
+}
+
+struct dnssec {
+    static std::string file() { return scenario_file("dnssec.toml"); }
+};
+class lab_dns_dnssec : public lab_fixture<dnssec> {};
+
+std::string dig_full(unsigned port, const std::string& name, const std::string& type, const std::string& extra = "") {
+    return testing::run("dig +tries=1 +time=3 " + extra + " @127.0.0.1 -p " + std::to_string(port) + " " + name + " " +
+                        type)
+        .out;
+}
+
+TEST_F(lab_dns_dnssec, every_perspective_has_its_own_validating_resolver) {
+    std::set<unsigned> ports;
+    for (int k = 1; k <= lab().perspectives(); ++k) {
+        auto r = lab().resolver_for(k);
+        ASSERT_TRUE(r.has_value());
+        EXPECT_EQ(lab().dns_for(k), *r);
+        EXPECT_NE(r->port, lab().dns_port());
+        ports.insert(r->port);
+    }
+    EXPECT_EQ(ports.size(), static_cast<std::size_t>(lab().perspectives()));
+}
+
+TEST_F(lab_dns_dnssec, signed_answers_validate_with_the_ad_bit) {
+    for (int k : {1, 3, 4, 5}) {
+        std::string out = dig_full(lab().resolver_for(k)->port, "_acme-challenge.signed.test", "TXT");
+        EXPECT_NE(out.find("status: NOERROR"), std::string::npos) << out;
+        EXPECT_NE(out.find(" ad;"), std::string::npos) << "perspective " << k << ": " << out;
+        EXPECT_NE(out.find("\"signed-dns01-digest\""), std::string::npos) << out;
+    }
+}
+
+TEST_F(lab_dns_dnssec, forged_answer_is_bogus_for_the_poisoned_perspective) {
+    std::string out = dig_full(lab().resolver_for(2)->port, "_acme-challenge.signed.test", "TXT");
+    EXPECT_NE(out.find("status: SERVFAIL"), std::string::npos) << out;
+    EXPECT_EQ(out.find("forged-dns01-digest"), std::string::npos) << out;
+    // Asked directly from perspective 2's address, BIND serves the forged data, signed with the attacker's key.
+    std::string direct = dig_full(lab().dns_port(), "_acme-challenge.signed.test", "TXT", "+dnssec -b 127.0.0.3");
+    EXPECT_NE(direct.find("forged-dns01-digest"), std::string::npos) << direct;
+    EXPECT_NE(direct.find("RRSIG"), std::string::npos) << direct;
+}
+
+TEST_F(lab_dns_dnssec, unsigned_zone_is_answered_without_ad) {
+    std::string out = dig_full(lab().resolver_for(1)->port, "_acme-challenge.plain.test", "TXT");
+    EXPECT_NE(out.find("status: NOERROR"), std::string::npos) << out;
+    EXPECT_EQ(out.find(" ad;"), std::string::npos) << out;
+    EXPECT_NE(out.find("\"unsigned-dns01-digest\""), std::string::npos) << out;
 }
 
 } // namespace

@@ -132,7 +132,7 @@ TEST(lab_scenario, rejections_name_the_key_and_line) {
          "tls_alpn[0].variant", "unknown variant"},
         {"[lab]\nperspectives = 2\n[[tls_alpn]]\nkey_authorization = \"k\"\n", "tls_alpn[0].name", "missing"},
         {"[lab]\nperspectives = 2\n[zones.\"a..test\"]\n", "zones.\"a..test\"", "empty label"},
-        {"[lab]\nperspectives = 2\n[zones.\"a.test\"]\ndnssec = true\n", "zones.\"a.test\".dnssec", "not implemented"},
+        {"[lab]\nperspectives = 2\n[zones.\"a.test\"]\ndnssec = \"yes\"\n", "zones.\"a.test\".dnssec", "true or false"},
         {"[lab]\nperspectives = 2\n[fault_dns]\nfallback = \"explode\"\n", "fault_dns", ""},
         {"[lab]\nperspectives = 2\n[[override]]\nperspectives = [1]\ndns = \"fault\"\n", "override[0].dns",
          "[fault_dns]"},

@@ -79,8 +79,8 @@ std::string render_named_conf(const scenario& s, const std::string& dir, std::ui
         }
         out += "view \"" + view_name(k) + "\" {\n    match-clients { " + perspective_address(k) + "/32; };\n";
         for (const zone& z : s.zones) {
-            out +=
-                "    zone \"" + z.name + "\" { type primary; file \"" + view_name(k) + "/" + z.name + ".zone\"; };\n";
+            out += "    zone \"" + z.name + "\" { type primary; file \"" + view_name(k) + "/" + zone_file_name(z) +
+                   "\"; };\n";
         }
         out += "};\n";
     }
@@ -88,14 +88,13 @@ std::string render_named_conf(const scenario& s, const std::string& dir, std::ui
     out += std::string("    zone \"") + readiness_zone + "\" { type primary; file \"default/" + readiness_zone +
            ".zone\"; };\n";
     for (const zone& z : s.zones) {
-        out += "    zone \"" + z.name + "\" { type primary; file \"default/" + z.name + ".zone\"; };\n";
+        out += "    zone \"" + z.name + "\" { type primary; file \"default/" + zone_file_name(z) + "\"; };\n";
     }
     out += "};\n";
     return out;
 }
 
-result<std::string> write_bind_config(const scenario& s, const std::string& dir, std::uint16_t port,
-                                      const std::string& nonce) {
+result<void> write_bind_zones(const scenario& s, const std::string& dir, const std::string& nonce) {
     namespace fs = std::filesystem;
     std::error_code ec;
     for (int k = 0; k <= s.perspectives; ++k) {
@@ -124,17 +123,25 @@ result<std::string> write_bind_config(const scenario& s, const std::string& dir,
     ns_address.owner = lab_ns_name;
     ns_address.type = "A";
     ns_address.rdata = "127.0.0.1";
-    auto w = write_file(fs::path(dir) / "default" / (std::string(readiness_zone) + ".zone"),
-                        render_zone(readiness_zone, {ready, ns_address}));
-    if (!w) {
-        return w.error();
-    }
-    std::string conf = (fs::path(dir) / "named.conf").string();
-    w = write_file(conf, render_named_conf(s, dir, port));
+    return write_file(fs::path(dir) / "default" / (std::string(readiness_zone) + ".zone"),
+                      render_zone(readiness_zone, {ready, ns_address}));
+}
+
+result<std::string> write_named_conf(const scenario& s, const std::string& dir, std::uint16_t port) {
+    std::string conf = (std::filesystem::path(dir) / "named.conf").string();
+    auto w = write_file(conf, render_named_conf(s, dir, port));
     if (!w) {
         return w.error();
     }
     return conf;
+}
+
+std::string bind_view_dir(int k) {
+    return view_name(k);
+}
+
+std::string zone_file_name(const zone& z) {
+    return z.name + (z.dnssec ? ".zone.signed" : ".zone");
 }
 
 } // namespace mpic::lab

@@ -26,9 +26,19 @@ std::string render_zone(const std::string& apex, const std::vector<record>& reco
 /// "<view>/<zone>.zone" relative to it).
 std::string render_named_conf(const scenario& s, const std::string& dir, std::uint16_t port);
 
-/// Writes named.conf and every view's zone files under `dir` (which must exist), plus the readiness zone holding
-/// `nonce`. Returns the path of named.conf.
-result<std::string> write_bind_config(const scenario& s, const std::string& dir, std::uint16_t port,
-                                      const std::string& nonce);
+/// Writes every view's zone files under `dir` (which must exist): "<view>/<zone>.zone", plus the readiness zone
+/// holding `nonce` in the default view. Views exist for perspective 0 ("default") and each perspective with its own
+/// DNS data ("p<k>").
+result<void> write_bind_zones(const scenario& s, const std::string& dir, const std::string& nonce);
+
+/// Writes `dir`/named.conf for `port`; returns its path. Called again with a new port when the old one was taken.
+result<std::string> write_named_conf(const scenario& s, const std::string& dir, std::uint16_t port);
+
+/// The subdirectory of the BIND directory holding perspective k's view ("default" for k = 0).
+std::string bind_view_dir(int k);
+
+/// The file named.conf loads for zone `z`: "<zone>.zone", or "<zone>.zone.signed" for a DNSSEC zone (the signer
+/// writes it next to the unsigned file).
+std::string zone_file_name(const zone& z);
 
 } // namespace mpic::lab

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/mpic-lab/bind_config.hh"
+#include "tools/mpic-lab/dnssec.hh"
 #include "tools/mpic-lab/nginx_config.hh"
 #include "tools/mpic-lab/probe.hh"
 #include "tools/mpic-lab/process.hh"
@@ -53,8 +54,7 @@ bool mentions_port_in_use(const std::string& log) {
     // named: "binding TCP socket: address in use", or (9.18, when the listener cannot be created at all) "unable to
     // listen on any configured interfaces" before it exits; nginx: "bind() to ... failed (98: Address already in
     // use)", retried for 2.5 s before it exits.
-    return log.find("address in use") != std::string::npos ||
-           log.find("Address already in use") != std::string::npos ||
+    return log.find("address in use") != std::string::npos || log.find("Address already in use") != std::string::npos ||
            log.find("unable to listen on any configured interfaces") != std::string::npos;
 }
 
@@ -108,6 +108,8 @@ struct managed_server {
     std::function<std::string(managed_server&)> check;   ///< after ready: "" or why the server is not what we asked
     bool is_ready = false;
     int launches = 0;
+    bool after_named = false; ///< launched once BIND has been (re)launched: it needs BIND's port
+    int launched_for = 0;     ///< BIND's launch count when this server was launched (after_named only)
 };
 
 struct lab::impl {
@@ -129,7 +131,17 @@ endpoint lab::dns_for(int k) const {
     if ((b == dns_behaviour::stalled || b == dns_behaviour::fault) && _fault_dns_port) {
         return {"127.0.0.1", *_fault_dns_port};
     }
+    if (std::optional<endpoint> r = resolver_for(k)) {
+        return *r;
+    }
     return dns();
+}
+
+std::optional<endpoint> lab::resolver_for(int k) const {
+    if (k < 0 || static_cast<std::size_t>(k) >= _resolver_ports.size()) {
+        return std::nullopt;
+    }
+    return endpoint{"127.0.0.1", _resolver_ports[static_cast<std::size_t>(k)]};
 }
 
 std::vector<server_info> lab::servers() const {
@@ -227,6 +239,11 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
         return fail("cannot create the lab's directories", ec);
     }
     lab* self = l.get();
+    if (auto w = write_bind_zones(s, dns_dir, nonce); !w) {
+        return fail("cannot write the zone files", w.error());
+    }
+    // Filled by the signing step below, which runs while nginx and the responders start.
+    auto keys = std::make_shared<std::vector<zone_keys>>();
 
     // BIND 9: `named -g` stays in the foreground and logs to stderr; no system config is read (environment.md §2).
     managed_server named;
@@ -237,7 +254,7 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
             return port.error();
         }
         self->_dns_port = *port;
-        auto conf = write_bind_config(self->_scenario, dns_dir, *port, nonce);
+        auto conf = write_named_conf(self->_scenario, dns_dir, *port);
         if (!conf) {
             return conf.error();
         }
@@ -302,6 +319,10 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
     web.launch = [self, web_dir, nonce, web_uid, web_gid](managed_server& m) -> result<void> {
         auto http = self->_options.pick_port();
         auto https = self->_options.pick_port();
+        // Each pick closes its probe socket, so two picks can return the same number: ask again.
+        for (int again = 0; http && https && *https == *http && again < 10; ++again) {
+            https = self->_options.pick_port();
+        }
         if (!http || !https) {
             return http ? https.error() : http.error();
         }
@@ -344,6 +365,48 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
 
     l->_impl->servers.push_back(std::move(named));
     l->_impl->servers.push_back(std::move(web));
+
+    // One validating resolver per perspective (and one for everybody else) when a zone is signed: each keeps its
+    // own cache (BR 3.2.2.9: no result reuse across perspectives) and queries BIND from its perspective's address.
+    if (has_dnssec(s)) {
+        l->_resolver_ports.assign(static_cast<std::size_t>(s.perspectives) + 1, 0);
+        for (int k = 0; k <= s.perspectives; ++k) {
+            const std::string udir = l->_dir + "/unbound/" + std::to_string(k);
+            fs::create_directories(udir, ec);
+            if (ec) {
+                return fail("cannot create " + udir, ec);
+            }
+            managed_server u;
+            u.name = "unbound" + std::to_string(k);
+            u.after_named = true;
+            u.launch = [self, k, udir, keys, nonce](managed_server& m) -> result<void> {
+                auto port = self->_options.pick_port();
+                if (!port) {
+                    return port.error();
+                }
+                self->_resolver_ports[static_cast<std::size_t>(k)] = *port;
+                {
+                    std::ofstream conf(udir + "/unbound.conf", std::ios::trunc);
+                    conf << render_unbound_conf(self->_scenario, k, udir, *port, self->_dns_port, *keys, nonce);
+                    if (!conf) {
+                        return std::error_code(EIO, std::generic_category());
+                    }
+                }
+                auto p = child_process::spawn(
+                    {"unbound", {"-d", "-c", udir + "/unbound.conf"}, udir + "/unbound.log", "", udir, {}, {}});
+                if (!p) {
+                    return p.error();
+                }
+                m.proc.emplace(std::move(*p));
+                return {};
+            };
+            u.ready = [self, k, nonce](managed_server&) {
+                return dns_probe(self->_resolver_ports[static_cast<std::size_t>(k)], readiness_name, nonce,
+                                 probe_timeout);
+            };
+            l->_impl->servers.push_back(std::move(u));
+        }
+    }
 
     // The responders bind port 0 themselves and print "ready <port>": no port race to handle for them.
     auto add_responder = [&](const std::string& name, const std::string& binary, const std::string& config_text,
@@ -392,16 +455,47 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
         }
     }
 
+    managed_server& bind_server = l->_impl->servers.front();
     for (managed_server& m : l->_impl->servers) {
+        if (m.after_named || &m == &bind_server) {
+            continue;
+        }
         ++m.launches;
         if (auto r = m.launch(m); !r) {
             return fail("cannot start " + m.name, r.error());
         }
     }
+    if (has_dnssec(s)) {
+        std::string why;
+        auto signed_zones = sign_dnssec_zones(s, l->_dir, dns_dir, opts.start_timeout, why);
+        if (!signed_zones) {
+            return fail("cannot sign the DNSSEC zones: " + why, signed_zones.error());
+        }
+        *keys = std::move(*signed_zones);
+    }
+    ++bind_server.launches;
+    if (auto r = bind_server.launch(bind_server); !r) {
+        return fail("cannot start named", r.error());
+    }
     const auto deadline = t0 + opts.start_timeout;
     for (;;) {
         bool all_ready = true;
         for (managed_server& m : l->_impl->servers) {
+            // Resolvers point at BIND's port: (re)launch them whenever BIND was (re)launched on a new one.
+            if (m.after_named && m.launched_for != bind_server.launches) {
+                all_ready = false;
+                if (m.proc) {
+                    m.proc->stop(milliseconds(500));
+                    m.proc.reset();
+                }
+                m.is_ready = false;
+                m.launched_for = bind_server.launches;
+                ++m.launches;
+                if (auto r = m.launch(m); !r) {
+                    return fail("cannot start " + m.name, r.error());
+                }
+                continue;
+            }
             if (m.is_ready) {
                 continue;
             }
@@ -482,6 +576,11 @@ std::string lab::summary_json() const {
                        view_http_behaviour(_scenario, k) == http_behaviour::normal ? "normal" : "unreachable"}});
     }
     j["perspectives"] = ps;
+    nlohmann::json resolvers = nlohmann::json::array();
+    for (std::size_t k = 0; k < _resolver_ports.size(); ++k) {
+        resolvers.push_back({{"perspective", k}, {"address", "127.0.0.1"}, {"port", _resolver_ports[k]}});
+    }
+    j["validating_resolvers"] = resolvers;
     nlohmann::json procs = nlohmann::json::array();
     for (const server_info& si : servers()) {
         procs.push_back({{"name", si.name}, {"pid", si.pid}, {"log", si.log_path}});

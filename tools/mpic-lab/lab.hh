@@ -93,9 +93,15 @@ public:
     int perspectives() const { return _scenario.perspectives; }
     /// Source address of perspective k: "127.0.0.(k+1)". Precondition: 1 <= k <= perspectives().
     std::string perspective_address(int k) const;
-    /// Where perspective k sends its DNS queries: BIND, or the fault DNS responder when an override stalls or
-    /// faults that perspective's DNS. Precondition: 1 <= k <= perspectives().
+    /// Where perspective k sends its DNS queries: the fault DNS responder when an override stalls or faults that
+    /// perspective's DNS, else its validating resolver when the scenario has a DNSSEC zone, else BIND.
+    /// Precondition: 1 <= k <= perspectives().
     endpoint dns_for(int k) const;
+
+    /// The unbound validating resolver of perspective k (k = 0: the one for any other source), present only when
+    /// the scenario has a DNSSEC zone. It resolves every scenario zone through BIND from perspective k's address
+    /// and validates the signed ones (AD bit set on secure answers, SERVFAIL on bogus ones).
+    std::optional<endpoint> resolver_for(int k) const;
 
     /// The lab's temporary directory (configs, zone files, logs).
     const std::string& dir() const { return _dir; }
@@ -128,6 +134,7 @@ private:
     std::optional<std::uint16_t> _alpn_port;
     std::optional<std::uint16_t> _fault_dns_port;
     std::optional<std::uint16_t> _fault_http_port;
+    std::vector<std::uint16_t> _resolver_ports; ///< unbound per perspective 0..N; empty without DNSSEC zones
     std::chrono::milliseconds _startup_time{0};
     std::unique_ptr<impl> _impl;
 };

@@ -18,6 +18,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include "core/error.hh"
+
 namespace mpic::lab {
 
 namespace {
@@ -181,6 +183,43 @@ bool child_process::running() const {
         return false;
     }
     return info.si_pid == 0;
+}
+
+std::optional<int> child_process::exit_code() const {
+    if (_pid <= 0) {
+        return std::nullopt;
+    }
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(_pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) {
+        return std::nullopt;
+    }
+    return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+}
+
+result<void> run_all(const std::vector<spawn_options>& commands, std::chrono::milliseconds timeout,
+                     std::string& failure) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<child_process> running;
+    for (const spawn_options& c : commands) {
+        auto p = child_process::spawn(c);
+        if (!p) {
+            failure = c.program + ": " + p.error().message();
+            return p.error();
+        }
+        running.push_back(std::move(*p));
+    }
+    for (std::size_t i = 0; i < running.size(); ++i) {
+        std::optional<int> code;
+        while (!(code = running[i].exit_code()) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        if (!code || *code != 0) {
+            failure = commands[i].program + " " + (code ? "exited with " + std::to_string(*code) : "timed out") +
+                      ":\n" + tail_of_file(commands[i].log_path);
+            return make_error_code(code ? errc::io_error : errc::timed_out);
+        }
+    }
+    return {}; // the destructors reap the (exited) children
 }
 
 std::chrono::milliseconds child_process::stop(std::chrono::milliseconds grace) {

@@ -48,6 +48,10 @@ public:
     /// its PID cannot yet be reused). Returns how long stopping took. Idempotent.
     std::chrono::milliseconds stop(std::chrono::milliseconds grace = std::chrono::milliseconds(3000));
 
+    /// The exit status once the child has exited (128 + signal number when a signal ended it), without reaping;
+    /// nullopt while it runs.
+    std::optional<int> exit_code() const;
+
     /// The PIDs in the child's process group (the child and, e.g., nginx workers), read from /proc.
     std::vector<pid_t> group_members() const;
 
@@ -58,6 +62,12 @@ private:
     pid_t _pid = -1;
     std::string _log_path;
 };
+
+/// Runs every command at once and waits for all of them, at most `timeout` in total. Succeeds when each exited 0;
+/// otherwise fails (errc::io_error, or errc::timed_out with the stragglers killed) and puts the failing command's
+/// name and the tail of its log in `failure`.
+result<void> run_all(const std::vector<spawn_options>& commands, std::chrono::milliseconds timeout,
+                     std::string& failure);
 
 /// The last `max_bytes` of a file, for error messages that quote a server's log.
 std::string tail_of_file(const std::string& path, std::size_t max_bytes = 2000);

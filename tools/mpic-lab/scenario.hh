@@ -46,7 +46,7 @@ struct rrset_key {
 /// An authoritative zone served by the lab's BIND. Invariant: every record's owner is at or below `name`.
 struct zone {
     std::string name;            ///< absolute, lower-case, no trailing dot, e.g. "example.test"
-    bool dnssec = false;         ///< reserved: sign the zone and validate through unbound (not implemented yet)
+    bool dnssec = false;         ///< sign the zone; perspectives resolve through validating resolvers (dnssec.hh)
     std::vector<record> records; ///< SOA and NS are added by the lab unless the scenario gives an NS RRset
 };
 

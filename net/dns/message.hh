@@ -6,7 +6,8 @@
 //
 // Names in this API are "text names": labels joined with '.', no trailing dot (the root is ""), ASCII letters
 // lowercased (RFC 4343: DNS names compare case-insensitively, so one canonical spelling makes comparisons plain
-// string compares), and any octet that is not a letter, digit, '-' or '_' written as "\DDD" (RFC 1035 §5.1), with a
+// string compares), and any octet that is not a letter, digit, '-', '_' or '*' written as "\DDD" (RFC 1035 §5.1), with
+// a
 // '.' inside a label written as "\046". The mapping is injective, so two different wire names never collide.
 
 #include <array>

@@ -288,7 +288,8 @@ result<alias_chain> follow_aliases(const message& msg, std::string_view qname, s
             continue;
         }
         if (rr.is(rr_type::cname)) {
-            cnames.emplace(rr.name, &data->target); // first wins; two CNAMEs at one owner are illegal (RFC 1034 §3.6.2)
+            // First wins: two CNAMEs at one owner are illegal (RFC 1034 §3.6.2), so which one we take is moot.
+            cnames.emplace(rr.name, &data->target);
         } else if (rr.is(rr_type::dname)) {
             dnames.push_back({&rr.name, &data->target});
         }

@@ -22,9 +22,8 @@
 
 #include "core/error.hh"
 
-#if ARES_VERSION >= 0x012200
-#warning "c-ares >= 1.34 has ares_process_fds(); this file still uses the 1.18 ares_process_fd() path"
-#endif
+// ares_process_fd() still exists (deprecated) in 1.34+, so this file builds there too; switching to
+// ares_process_fds() is an optimisation, not a correctness fix. The query cache is not: see init().
 
 namespace mpic::net::dns {
 
@@ -339,6 +338,12 @@ result<void> resolver::init() {
     };
     o.sock_state_cb_data = this;
     mask |= ARES_OPT_SOCK_STATE_CB;
+#if ARES_VERSION >= 0x011F00
+    // c-ares >= 1.31 caches answers by default. BR §3.2.2.9: results "MUST NOT be reused or cached"; a validation
+    // must see what the authoritative side says now, so switch it off (max TTL 0 disables the cache).
+    o.qcache_max_ttl = 0;
+    mask |= ARES_OPT_QUERY_CACHE;
+#endif
 
     ares_channel ch = nullptr;
     if (int st = ares_init_options(&ch, &o, mask); st != ARES_SUCCESS) {

@@ -1,11 +1,13 @@
 // Closed-loop HTTP checks against a local nginx, alternating with wrk against the same nginx (A B A B), as
 // performance.md asks: ratios measured side by side in one run, CPU µs per request, median and MAD over runs.
 //
-//   http_client_bench [--runs N] [--seconds S] [--conns C] [--mode keepalive|close|both]
+//   http_client_bench [--runs N] [--seconds S] [--conns C] [--mode keepalive|close|tls|both]
 //
 // nginx (worker_processes 1) is pinned to CPU 0, this process and wrk (-t1) to CPU 1. "keepalive" is the pooled
 // path (target 2: ≥ 0.7 × wrk); "close" opens a connection per request (target 7: new-connection path, reported
-// separately). Each request is an http-01 style GET of a 30-byte body. Needs nginx and wrk on PATH.
+// separately). Each request is an http-01 style GET of a 30-byte body. "tls" runs full handshakes through
+// client::handshake() (the tls-alpn-01 path) against `openssl s_time -new` (target 7: within 1.5x CPU per
+// handshake). Needs nginx, wrk and openssl on PATH.
 
 #include <algorithm>
 #include <chrono>
@@ -102,6 +104,7 @@ pid_t spawn(const std::vector<std::string>& argv, int stdout_fd = -1) {
 struct nginx_server {
     std::string dir;
     std::uint16_t port = 0;
+    std::uint16_t tls_port = 0;
     pid_t pid = -1;
 
     bool start() {
@@ -112,6 +115,14 @@ struct nginx_server {
         dir = tmpl;
         ::chmod(dir.c_str(), 0777); // worker processes run as nobody when we are root
         port = free_port();
+        tls_port = free_port();
+        // A P-256 self-signed certificate for the TLS listener (environment.md §3 recipe).
+        const std::string req = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+                                "-subj /CN=example.test -addext subjectAltName=DNS:example.test -keyout '" +
+                                dir + "/key.pem' -out '" + dir + "/cert.pem' 2>/dev/null";
+        if (std::system(req.c_str()) != 0) {
+            return false;
+        }
         std::ofstream conf(dir + "/nginx.conf");
         conf << "worker_processes 1; daemon off; pid " << dir << "/nginx.pid; error_log stderr warn;\n"
              << "events { worker_connections 4096; }\n"
@@ -121,7 +132,11 @@ struct nginx_server {
              << "/scgi;\n"
              << "  default_type text/plain;\n"
              << "  server { listen 127.0.0.1:" << port << " backlog=4096;\n"
-             << "    location /.well-known/acme-challenge/ { return 200 \"tok123.bench-key-authorization\"; } } }\n";
+             << "    location /.well-known/acme-challenge/ { return 200 \"tok123.bench-key-authorization\"; } }\n"
+             << "  server { listen 127.0.0.1:" << tls_port << " ssl backlog=4096;\n"
+             << "    ssl_certificate " << dir << "/cert.pem; ssl_certificate_key " << dir << "/key.pem;\n"
+             << "    ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache off; ssl_session_tickets off;\n"
+             << "    location / { return 200 \"tls\"; } } }\n";
         conf.close();
         pid = spawn({"taskset", "-c", "0", "nginx", "-e", "stderr", "-p", dir, "-c", dir + "/nginx.conf"});
         for (int i = 0; i < 300 && pid > 0; ++i) {
@@ -290,6 +305,131 @@ stats summarize(std::vector<double> v) {
     return {med, dev[dev.size() / 2]};
 }
 
+// Full TLS handshakes with our handshake() (the tls-alpn-01 path), `conns` in flight, for `seconds`.
+sample run_ours_tls(std::uint16_t port, int conns, double seconds) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    auto ctx = mpic::net::tls::client_context::create();
+    if (!ctx) {
+        return {};
+    }
+    mpic::net::http::client_config cfg;
+    cfg.policy = mpic::net::addr::address_policy::unrestricted("benchmark against a local nginx");
+    std::uint64_t done = 0;
+    std::uint64_t errors = 0;
+    bool stopping = false;
+    sample result;
+    {
+        client c(&loop, &*ctx, cfg);
+        mpic::net::http::handshake_request base;
+        base.addresses = {mpic::net::addr::ip_address::parse("127.0.0.1").value()};
+        base.port = port;
+        base.tls.sni = "example.test";
+        // nginx's http server refuses ALPN it does not speak (fatal alert), so offer http/1.1: same handshake cost.
+        base.tls.alpn = {"http/1.1"};
+        base.tls.verify = mpic::net::tls::verification::off("benchmark: self-signed, as tls-alpn-01");
+        std::function<void()> issue;
+        issue = [&] {
+            c.handshake(base, [&](mpic::net::http::handshake_result&& r) {
+                if (r.ok() && r.response.peer_certificate) {
+                    ++done;
+                } else {
+                    ++errors;
+                }
+                if (!stopping) {
+                    issue();
+                }
+            });
+        };
+        for (int i = 0; i < conns; ++i) {
+            issue();
+        }
+        uv_timer_t stop;
+        uv_timer_init(&loop, &stop);
+        const auto run_window = [&](double secs) {
+            uv_timer_start(
+                &stop, [](uv_timer_t* t) { uv_stop(t->loop); }, static_cast<std::uint64_t>(secs * 1000), 0);
+            uv_run(&loop, UV_RUN_DEFAULT);
+        };
+        run_window(0.3);
+        const std::uint64_t done0 = done;
+        const double cpu0 = cpu_seconds(RUSAGE_SELF);
+        const auto t0 = std::chrono::steady_clock::now();
+        run_window(seconds);
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double cpu = cpu_seconds(RUSAGE_SELF) - cpu0;
+        const std::uint64_t n = done - done0;
+        stopping = true;
+        result = sample{static_cast<double>(n) / wall, n != 0 ? cpu * 1e6 / static_cast<double>(n) : 0, errors};
+        c.close();
+        uv_close(reinterpret_cast<uv_handle_t*>(&stop), nullptr);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    (void)uv_loop_close(&loop);
+    return result;
+}
+
+// openssl s_time -new: sequential full handshakes, CPU from RUSAGE_CHILDREN.
+sample run_s_time(std::uint16_t port, double seconds) {
+    int pipefd[2];
+    if (::pipe(pipefd) != 0) {
+        return {};
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const double cpu0 = cpu_seconds(RUSAGE_CHILDREN);
+    const pid_t pid = spawn({"taskset", "-c", "1", "openssl", "s_time", "-connect", "127.0.0.1:" + std::to_string(port),
+                             "-new", "-time", std::to_string(static_cast<int>(std::lround(seconds)))},
+                            pipefd[1]);
+    ::close(pipefd[1]);
+    std::string out;
+    char buf[4096];
+    ssize_t n = 0;
+    while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0) {
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(pipefd[0]);
+    int status = 0;
+    if (pid > 0) {
+        ::waitpid(pid, &status, 0);
+    }
+    const double cpu = cpu_seconds(RUSAGE_CHILDREN) - cpu0;
+    sample s;
+    // "1234 connections in 3.01s; 410.0 connections/user sec, bytes read 0"
+    const auto pos = out.find(" connections in ");
+    if (pos != std::string::npos) {
+        const auto start = out.rfind('\n', pos);
+        const double count = std::atof(out.c_str() + (start == std::string::npos ? 0 : start + 1));
+        // s_time's own "in X s" is user CPU time, not wall time: use our wall clock around the process.
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        s.rate = wall > 0 ? count / wall : 0;
+        s.cpu_us = count > 0 ? cpu * 1e6 / count : 0;
+    }
+    return s;
+}
+
+void bench_tls(std::uint16_t port, int runs, double seconds, int conns) {
+    std::printf("\n== full TLS handshake (tls-alpn-01 path), ours %d in flight vs openssl s_time -new, %d runs ==\n",
+                conns, runs);
+    std::printf("%4s %14s %14s %12s %12s %8s %8s\n", "run", "ours hs/s", "s_time hs/s", "ours us/hs", "s_time us/hs",
+                "cpu ratio", "ours err");
+    std::vector<double> ours_cpu, ref_cpu, ratio;
+    for (int i = 0; i < runs; ++i) {
+        const sample a = run_ours_tls(port, conns, seconds);
+        const sample b = run_s_time(port, seconds);
+        const double r = b.cpu_us > 0 ? a.cpu_us / b.cpu_us : 0;
+        std::printf("%4d %14.0f %14.0f %12.1f %12.1f %8.2f %8llu\n", i + 1, a.rate, b.rate, a.cpu_us, b.cpu_us, r,
+                    static_cast<unsigned long long>(a.errors));
+        ours_cpu.push_back(a.cpu_us);
+        ref_cpu.push_back(b.cpu_us);
+        ratio.push_back(r);
+    }
+    const auto so = summarize(ours_cpu);
+    const auto sr = summarize(ref_cpu);
+    const auto sq = summarize(ratio);
+    std::printf("median (MAD): CPU/handshake ours %.1f (%.1f) us, s_time %.1f (%.1f) us, ours/s_time %.2f (%.2f)\n",
+                so.median, so.mad, sr.median, sr.mad, sq.median, sq.mad);
+}
+
 void bench_mode(std::uint16_t port, int runs, double seconds, int conns, bool keep_alive) {
     std::printf("\n== %s, %d connections, %d runs x %.0f s each side (A B A B) ==\n",
                 keep_alive ? "kept-alive" : "new connection per request", conns, runs, seconds);
@@ -351,6 +491,9 @@ int main(int argc, char** argv) {
     }
     if (mode == "close" || mode == "both") {
         bench_mode(nginx.port, runs, seconds, conns, false);
+    }
+    if (mode == "tls" || mode == "both") {
+        bench_tls(nginx.tls_port, runs, seconds, 8);
     }
     nginx.stop();
     return 0;

@@ -258,13 +258,15 @@ struct resolver::pending {
     std::string qname;
     std::uint16_t qtype;
     std::uint64_t start_ns;
+    std::string wire; ///< the query; kept until sent (c-ares copies it in ares_send)
 };
 
 resolver::resolver(uv_loop_t* loop, resolver_config config) : _loop(loop), _config(std::move(config)) {}
 
 result<std::unique_ptr<resolver>> resolver::create(uv_loop_t* loop, resolver_config config) {
     if (loop == nullptr || config.servers.empty() || config.timeout_ms == 0 || config.tries == 0 ||
-        config.timeout_ms > 600'000 || config.tries > 16 || config.edns_udp_size < 512) {
+        config.timeout_ms > 600'000 || config.tries > 16 || config.edns_udp_size < 512 || config.max_in_flight == 0 ||
+        config.max_in_flight > 32768) {
         return errc::invalid_argument;
     }
     // Process-wide, idempotent; only does work on Windows but is the documented contract.
@@ -370,6 +372,20 @@ resolver::~resolver() {
         ares_destroy(channel_of(_channel));
         _channel = nullptr;
     }
+    // Queries still waiting for a slot never reached c-ares: they end the same way as the ones it cancelled.
+    while (!_waiting.empty()) {
+        std::unique_ptr<pending> p = std::move(_waiting.front());
+        _waiting.pop_front();
+        if (p->state->callback) {
+            query_result res;
+            res.kind = outcome::cancelled;
+            res.qname = std::move(p->qname);
+            res.qtype = p->qtype;
+            res.error = ares_error(ARES_EDESTRUCTION);
+            res.elapsed = std::chrono::microseconds((uv_hrtime() - p->start_ns) / 1000);
+            deliver(p->state, std::move(res));
+        }
+    }
     if (_side == nullptr) {
         return;
     }
@@ -402,23 +418,44 @@ query_handle resolver::query(std::string_view name, std::uint16_t type, query_ca
         return query_handle(state);
     }
 
-    auto* p = new pending{this, state, canonical_name(name), type, uv_hrtime()};
+    auto p = std::make_unique<pending>(pending{this, state, canonical_name(name), type, uv_hrtime(), std::move(*wire)});
+    if (_in_flight >= _config.max_in_flight) {
+        _waiting.push_back(std::move(p));
+    } else {
+        send(std::move(p));
+    }
+    return query_handle(state);
+}
+
+void resolver::send(std::unique_ptr<pending> p) {
+    pending* raw = p.release(); // owned by c-ares until its callback, which always runs
     ++_in_flight;
     ++_submitting;
     ares_send(
-        channel_of(_channel), reinterpret_cast<const unsigned char*>(wire->data()), static_cast<int>(wire->size()),
+        channel_of(_channel), reinterpret_cast<const unsigned char*>(raw->wire.data()),
+        static_cast<int>(raw->wire.size()),
         [](void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
             std::unique_ptr<pending> q(static_cast<pending*>(arg));
             q->owner->on_complete(*q, status, abuf, alen);
         },
-        p);
-    --_submitting; // `p` may be gone already (c-ares fails synchronously when no socket can be opened)
+        raw);
+    --_submitting; // `raw` may be gone already (c-ares fails synchronously when no socket can be opened)
     arm_timer();
-    return query_handle(state);
+}
+
+void resolver::send_waiting() {
+    while (!_closing && _in_flight < _config.max_in_flight && !_waiting.empty()) {
+        std::unique_ptr<pending> p = std::move(_waiting.front());
+        _waiting.pop_front();
+        if (p->state->callback) { // detached while waiting: never sent
+            send(std::move(p));
+        }
+    }
 }
 
 void resolver::on_complete(pending& p, int status, const unsigned char* abuf, int alen) {
     --_in_flight;
+    send_waiting(); // refill the slot first, so a slow callback does not leave it idle
     if (!p.state->callback) {
         return; // detached: the answer is dropped unread
     }

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -47,6 +48,9 @@ struct resolver_config {
     std::uint16_t edns_udp_size = 1232;     ///< advertised UDP payload size (DNS Flag Day 2020); c-ares reads 4096 max
     int socket_receive_buffer = 4 << 20;    ///< SO_RCVBUF: 1.18 multiplexes every query on one UDP socket per server
     std::size_t max_alias_steps = 16;       ///< cap for the CNAME/DNAME chain followed in an answer
+    /// Queries handed to c-ares at once; more wait in FIFO order for a free slot. c-ares 1.18 draws a random unused
+    /// 16-bit ID per query by retrying, which gets slow near 65536 in flight and never ends at 65536.
+    std::size_t max_in_flight = 16384;
 };
 
 /// How a query ended. Exactly one per query.
@@ -134,8 +138,10 @@ public:
         return query(name, static_cast<std::uint16_t>(type), std::move(callback));
     }
 
-    /// Queries started and not yet finished by c-ares (detached ones included).
+    /// Queries handed to c-ares and not yet finished by it (detached ones included).
     std::size_t in_flight() const noexcept { return _in_flight; }
+    /// Queries waiting for an in-flight slot (config().max_in_flight reached); detached ones may still be counted.
+    std::size_t queued() const noexcept { return _waiting.size(); }
     /// The sockets c-ares has open right now (for tests and metrics: perspectives never share one).
     std::vector<int> open_sockets() const;
     const resolver_config& config() const noexcept { return _config; }
@@ -153,12 +159,15 @@ private:
     void deliver(const std::shared_ptr<query_handle::state>& state, query_result&& res);
     void drain_deferred();
     void arm_timer();
+    void send(std::unique_ptr<pending> p);
+    void send_waiting();
 
     uv_loop_t* _loop;
     resolver_config _config;
     void* _channel = nullptr; // ares_channel (kept opaque so this header does not pull in ares.h)
     loop_side* _side = nullptr;
     std::size_t _in_flight = 0;
+    std::deque<std::unique_ptr<pending>> _waiting; // FIFO of queries beyond max_in_flight
     int _submitting = 0; // > 0 while inside ares_send: completions then are deferred to the next loop turn
     bool _closing = false;
 };

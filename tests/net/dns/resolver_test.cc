@@ -510,6 +510,53 @@ TEST_F(ResolverTest, IdleResolverLeavesNoActiveHandles) {
     EXPECT_EQ(uv_loop_alive(&_loop), 0);
 }
 
+TEST_F(ResolverTest, QueriesBeyondMaxInFlightWaitTheirTurn) {
+    _server.set_handler([](const t::request& req) {
+        auto p = t::response_to(req);
+        p.answers = {t::a(req.qname, "192.0.2.1")};
+        return t::reply::with(p.build());
+    });
+    auto c = config();
+    c.max_in_flight = 2;
+    auto& r = make(c);
+    int answered = 0;
+    std::vector<query_handle> handles;
+    for (int i = 0; i < 6; ++i) {
+        handles.push_back(r.query("q" + std::to_string(i) + ".test", rr_type::a, [&](query_result&& q) {
+            EXPECT_EQ(q.kind, outcome::answer);
+            EXPECT_LE(r.in_flight(), 2u);
+            ++answered;
+        }));
+    }
+    EXPECT_EQ(r.in_flight(), 2u);
+    EXPECT_EQ(r.queued(), 4u);
+    handles[5].detach(); // detached while waiting: never sent
+    EXPECT_TRUE(run_until([&] { return answered == 5 && r.in_flight() == 0; }));
+    EXPECT_EQ(r.queued(), 0u);
+    EXPECT_EQ(_server.request_count(), 5u);
+    // FIFO: the server saw them in the order they were asked.
+    const auto reqs = _server.requests();
+    for (std::size_t i = 0; i < reqs.size(); ++i) {
+        EXPECT_EQ(reqs[i].qname, "q" + std::to_string(i) + ".test");
+    }
+}
+
+TEST_F(ResolverTest, DestroyCancelsQueriesStillWaitingForASlot) {
+    auto c = config();
+    c.max_in_flight = 1;
+    auto& r = make(c); // the server never answers
+    std::vector<std::string> cancelled;
+    for (int i = 0; i < 3; ++i) {
+        (void)r.query("w" + std::to_string(i) + ".test", rr_type::a, [&](query_result&& q) {
+            EXPECT_EQ(q.kind, outcome::cancelled);
+            cancelled.push_back(q.qname);
+        });
+    }
+    EXPECT_EQ(r.queued(), 2u);
+    _resolvers.clear();
+    EXPECT_EQ(cancelled, (std::vector<std::string>{"w0.test", "w1.test", "w2.test"}));
+}
+
 TEST_F(ResolverTest, BadConfigIsRefused) {
     auto c = config();
     c.servers = {{"not-an-ip", 53}};
@@ -522,6 +569,9 @@ TEST_F(ResolverTest, BadConfigIsRefused) {
     EXPECT_EQ(resolver::create(&_loop, c).error(), errc::invalid_argument);
     c = config();
     c.tries = 0;
+    EXPECT_EQ(resolver::create(&_loop, c).error(), errc::invalid_argument);
+    c = config();
+    c.max_in_flight = 65536; // c-ares 1.18's ID space: the ID search would never end
     EXPECT_EQ(resolver::create(&_loop, c).error(), errc::invalid_argument);
 }
 

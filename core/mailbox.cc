@@ -35,15 +35,13 @@ result<void> mailbox::attach(uv_loop_t* loop) {
     if (_event_fd < 0) {
         return uv_error(-errno); // LCOV_EXCL_LINE: DefensiveCoding (descriptor exhaustion)
     }
-    int rc = uv_poll_init(loop, &_poll, _event_fd);
-    if (rc == 0) {
-        rc = uv_poll_start(&_poll, UV_READABLE, &mailbox::on_readable);
+    if (int rc = uv_poll_init(loop, &_poll, _event_fd); rc != 0) {
+        return uv_error(rc); // LCOV_EXCL_LINE: DefensiveCoding (epoll_ctl failure)
     }
-    if (rc != 0) {
-        // LCOV_EXCL_START: DefensiveCoding (epoll_ctl failure)
-        if (uv_is_active(as_handle(&_poll)) || rc == 0) {
-            uv_close(as_handle(&_poll), nullptr);
-        }
+    if (int rc = uv_poll_start(&_poll, UV_READABLE, &mailbox::on_readable); rc != 0) {
+        // LCOV_EXCL_START: DefensiveCoding. The handle was initialised, so it must be closed; the owner keeps the
+        // mailbox alive until its loop has closed.
+        uv_close(as_handle(&_poll), nullptr);
         return uv_error(rc);
         // LCOV_EXCL_STOP
     }

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "quorum/decision.hh"
 #include "quorum/policy.hh"
 
 namespace mpic::quorum {
@@ -292,6 +293,47 @@ TEST(QuorumPolicy, IssueTypeSpellings) {
     EXPECT_EQ(to_string(issue_type::invalid_max_attempts), "invalid-max-attempts");
     EXPECT_EQ(to_string(issue_type::invalid_cohort_for_single_attempt), "invalid-cohort-for-single-attempt");
     EXPECT_EQ(to_string(issue_type::invalid_deadline), "invalid-deadline");
+}
+
+} // namespace
+} // namespace mpic::quorum
+
+namespace mpic::quorum {
+namespace {
+
+// Q8 at the request level: a request for 2 perspectives on 2026-04-01 is refused (3 required from 2026-03-15).
+TEST(QuorumPolicy, Q8_RequestForTwoPerspectivesRefusedOn20260401) {
+    orchestration_request r;
+    r.perspective_count = 2;
+    orchestration_limits l;
+    l.configured_perspectives = 6;
+    l.default_perspective_count = 3;
+    const auto v = validate_orchestration(r, l, d("2026-04-01"), {});
+    ASSERT_EQ(v.issues.size(), 1u);
+    EXPECT_EQ(v.issues[0].type, issue_type::invalid_perspective_count);
+    EXPECT_NE(v.issues[0].message.find("at least 3"), std::string::npos) << v.issues[0].message;
+    EXPECT_TRUE(validate_orchestration(r, l, d("2026-03-14"), {}).ok());
+}
+
+// The pure rule on tallies: the RIR span still achievable counts only RIRs with a pending remote.
+TEST(QuorumRule, DecideOnTallies) {
+    const quorum_rule rule = br_rule(4, d("2027-01-01"), {}); // required 3, RIR rule
+    tally t;
+    t.primary = primary_state::passed;
+    t.passed = 2;
+    t.passed_rirs = 0b00001; // ARIN
+    t.pending = 2;
+    t.pending_rirs = 0b00001; // ARIN only: the span can never reach 2
+    auto r = decide(rule, corroboration_mode::primary_decides, t);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->reason, decided_by::rir_unreachable);
+    t.pending_rirs = 0b00010; // one RIPE pending: still open
+    EXPECT_FALSE(decide(rule, corroboration_mode::primary_decides, t).has_value());
+    t.deadline = true; // ... until the deadline
+    r = decide(rule, corroboration_mode::primary_decides, t);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->decision, verdict::invalid);
+    EXPECT_EQ(r->reason, decided_by::deadline);
 }
 
 } // namespace

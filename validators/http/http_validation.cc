@@ -162,6 +162,14 @@ void http_validation::on_exchange(net::http::exchange_result&& result) {
                      &response);
             return;
         }
+        if (result.error == make_error_code(errc::invalid_argument)) {
+            // The client refuses a CR, LF or NUL in any request field (header injection): the request's
+            // http_headers were unusable, which is the caller's mistake, not the target's.
+            complete(true,
+                     problem::from_error(problem_component::dcv_checker, "parameter", "request refused", result.error),
+                     nullptr);
+            return;
+        }
         const bool ours =
             result.error == make_error_code(errc::cancelled) || result.error == make_error_code(errc::shutting_down);
         complete(!ours,

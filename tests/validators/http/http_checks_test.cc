@@ -419,9 +419,11 @@ TEST(website_change_check, parameter_errors_are_raised_before_any_request) {
     scheme.dcv.url_scheme = "ftp";
     auto regex = website_request("127.0.0.1");
     regex.dcv.match_regex = "([";
+    auto injected = website_request("127.0.0.1");
+    injected.dcv.http_headers = {{"X-A", "b\r\nHost: evil.example"}};
     auto climb = website_request("127.0.0.1");
     climb.dcv.http_token_path = "../../secret";
-    for (auto* req : {&leak_path, &leak_header, &wildcard, &scheme, &regex, &climb}) {
+    for (auto* req : {&leak_path, &leak_header, &wildcard, &scheme, &regex, &climb, &injected}) {
         const auto result = f.run(&make_website_change_check, *req);
         EXPECT_FALSE(result.passed);
         ASSERT_EQ(result.errors.size(), 1u);

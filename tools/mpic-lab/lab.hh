@@ -119,9 +119,8 @@ public:
     /// Machine-readable description of where everything listens (the `mpic-lab up` output), as one JSON object.
     std::string summary_json() const;
 
-    struct impl; ///< servers and their lifecycle (lab.cc); public only so lab.cc's helpers can name it
-
 private:
+    struct impl; ///< the servers (lab.cc)
     explicit lab(scenario s);
 
     scenario _scenario;

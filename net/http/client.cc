@@ -550,6 +550,7 @@ void client_impl::fail(exchange* ex, std::error_code ec, stage where) noexcept {
         (where == stage::send || where == stage::head) && ec.category() == uv_category()) {
         detach();
         ex->retried_fresh = true;
+        ex->resp.stale_retry = true;
         begin_attempt(ex);
         return;
     }

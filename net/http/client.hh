@@ -103,7 +103,10 @@ struct response {
     std::uint16_t port = 0;
     bool reused = false;    ///< the connection came from the keep-alive pool
     bool fell_back = false; ///< the first address failed and the second was used
-    std::string alpn;       ///< negotiated ALPN over TLS; empty for plain HTTP or none selected
+    /// A pooled connection turned out to be closed by the server before any response byte, and the request was
+    /// sent again, once, on a new connection (`reused` is then false: the answer came on the new one).
+    bool stale_retry = false;
+    std::string alpn; ///< negotiated ALPN over TLS; empty for plain HTTP or none selected
     stage_timings timings;
 };
 

@@ -195,6 +195,7 @@ TEST_F(HttpClient, KeepAliveReusesConnection) {
     auto second = fetch(client, req);
     ASSERT_TRUE(second.ok()) << second.error.message();
     EXPECT_TRUE(second.response.reused);
+    EXPECT_FALSE(second.response.stale_retry);
     EXPECT_EQ(second.response.body, "ok");
     EXPECT_EQ(client.connections_opened(), 1u);
     EXPECT_EQ(server.accepted(), 1); // counted on the server side
@@ -226,6 +227,36 @@ TEST_F(HttpClient, NoReuseWithoutKeepAliveOrAcrossSourceAddresses) {
     EXPECT_FALSE(rc.response.reused);
     EXPECT_EQ(server.accepted(), 3);
     EXPECT_EQ(a.idle_connections(), 1u);
+}
+
+TEST_F(HttpClient, StalePooledConnectionIsRetriedOnceOnAFreshOne) {
+    std::atomic<bool> close_now{false};
+    test_server server([&](server_conn& c) {
+        if (c.read_request().empty()) {
+            return;
+        }
+        c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); // keep-alive as far as the client knows
+        if (server.accepted() == 1) {
+            test::wait_released(close_now); // then close it while it sits in the client's pool
+        } else {
+            answer_each(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        }
+    });
+    auto& client = make_client(loopback_config());
+    auto req = get(server.port());
+    req.keep_alive = true;
+    ASSERT_TRUE(fetch(client, req).ok());
+    ASSERT_EQ(client.idle_connections(), 1u);
+    close_now = true;
+    std::this_thread::sleep_for(100ms); // the FIN is in our socket, but the loop has not run: still "idle"
+    // The deferred start runs in the timer phase, before the poll that would report the EOF, so the stale
+    // connection is taken from the pool, fails before any response byte, and the request is retried once.
+    auto r = fetch(client, req);
+    ASSERT_TRUE(r.ok()) << r.error.message() << " at " << to_string(r.failed_stage);
+    EXPECT_TRUE(r.response.stale_retry);
+    EXPECT_FALSE(r.response.reused); // answered on the fresh connection
+    EXPECT_EQ(server.accepted(), 2);
+    EXPECT_EQ(client.connections_opened(), 2u);
 }
 
 TEST_F(HttpClient, ServerConnectionCloseIsNotPooled) {

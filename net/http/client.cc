@@ -4,6 +4,7 @@
 
 #include "core/error.hh"
 #include "net/http/client_impl.hh"
+#include "net/http/request_wire.hh"
 
 namespace mpic::net::http {
 namespace detail {
@@ -11,121 +12,6 @@ namespace {
 
 std::chrono::microseconds us_between(std::uint64_t from_ns, std::uint64_t to_ns) noexcept {
     return std::chrono::microseconds(to_ns > from_ns ? (to_ns - from_ns) / 1000 : 0);
-}
-
-// RFC 9110 §5.6.2 tchar.
-bool is_tchar(char c) noexcept {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-        return true;
-    }
-    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view s) noexcept {
-    if (s.empty()) {
-        return false;
-    }
-    for (char c : s) {
-        if (!is_tchar(c)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-// Visible ASCII only: no space, no CTL. Request-target and Host never need more (RFC 3986 percent-encodes the rest).
-bool is_visible(std::string_view s) noexcept {
-    for (char c : s) {
-        if (c <= 0x20 || c >= 0x7f) {
-            return false;
-        }
-    }
-    return !s.empty();
-}
-
-// RFC 9110 §5.5: a field value never contains CR, LF or NUL. Refusing them closes the header-injection hole that
-// applicant-influenced values (website-change http_headers) would otherwise open.
-bool is_field_value(std::string_view s) noexcept {
-    return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-}
-
-bool ieq(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto la = (a[i] >= 'A' && a[i] <= 'Z') ? a[i] - 'A' + 'a' : a[i];
-        const auto lb = (b[i] >= 'A' && b[i] <= 'Z') ? b[i] - 'A' + 'a' : b[i];
-        if (la != lb) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool positive(const stage_deadlines& d) noexcept {
-    return d.connect.count() > 0 && d.tls.count() > 0 && d.send.count() > 0 && d.head.count() > 0 &&
-           d.body.count() > 0 && d.total.count() > 0;
-}
-
-std::error_code validate(const request& r, bool handshake_only, const tls::client_context* ctx) noexcept {
-    if (r.addresses.empty() || r.port == 0 || !positive(r.deadlines)) {
-        return make_error_code(errc::invalid_argument);
-    }
-    if (r.tls && ctx == nullptr) {
-        return make_error_code(errc::invalid_argument);
-    }
-    if (handshake_only) {
-        return r.tls ? std::error_code{} : make_error_code(errc::invalid_argument);
-    }
-    if (!is_token(r.method) || !is_visible(r.target) || r.target.front() != '/' || !is_visible(r.host)) {
-        return make_error_code(errc::invalid_argument);
-    }
-    for (const auto& h : r.headers) {
-        // Framing headers are the client's: a caller-supplied Content-Length or Transfer-Encoding next to ours is
-        // request smuggling material (RFC 9112 §6.3).
-        if (!is_token(h.name) || !is_field_value(h.value) || ieq(h.name, "host") || ieq(h.name, "content-length") ||
-            ieq(h.name, "connection") || ieq(h.name, "transfer-encoding")) {
-            return make_error_code(errc::invalid_argument);
-        }
-    }
-    return {};
-}
-
-std::string build_request(const request& r) {
-    std::string s;
-    s.reserve(64 + r.target.size() + r.host.size() + r.body.size());
-    s.append(r.method).append(" ").append(r.target).append(" HTTP/1.1\r\nHost: ").append(r.host).append("\r\n");
-    for (const auto& h : r.headers) {
-        s.append(h.name).append(": ").append(h.value).append("\r\n");
-    }
-    if (!r.body.empty() || r.method == "POST" || r.method == "PUT") {
-        s.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
-    }
-    if (!r.keep_alive) {
-        s.append("Connection: close\r\n"); // RFC 9112 §9.6: we will not send a second request
-    }
-    s.append("\r\n").append(r.body);
-    return s;
-}
-
-// standards §5.6 (Boulder va/http.go): try the first IPv6 address, then the first IPv4 address; the rest are
-// ignored so one check costs at most two connects.
-std::vector<addr::ip_address> pick_candidates(const std::vector<addr::ip_address>& all) {
-    std::vector<addr::ip_address> out;
-    for (const auto& a : all) {
-        if (a.is_v6()) {
-            out.push_back(a);
-            break;
-        }
-    }
-    for (const auto& a : all) {
-        if (a.is_v4()) {
-            out.push_back(a);
-            break;
-        }
-    }
-    return out;
 }
 
 } // namespace
@@ -144,7 +30,7 @@ std::shared_ptr<exchange> client_impl::admit(std::shared_ptr<exchange> ex) {
         uv_now(_loop) + static_cast<std::uint64_t>(std::max<long long>(ex->req.deadlines.total.count(), 0));
     if (_closed) {
         ex->deferred_error = make_error_code(errc::shutting_down);
-    } else if (auto ec = validate(ex->req, ex->handshake_only, _tls)) {
+    } else if (auto ec = validate_request(ex->req, ex->handshake_only, _tls != nullptr)) {
         ex->deferred_error = ec;
     }
     ex->candidates = pick_candidates(ex->req.addresses);
@@ -196,21 +82,6 @@ void client_impl::run_deferred() noexcept {
             begin_attempt(ex.get());
         }
     }
-}
-
-pool_key client_impl::key_for(const exchange& ex) const {
-    pool_key k;
-    k.address = ex.candidates[ex.attempt];
-    k.port = ex.req.port;
-    k.source = k.address.is_v4() ? _config.source_v4 : _config.source_v6;
-    if (ex.req.tls) {
-        k.tls = true;
-        k.sni = ex.req.tls->sni;
-        k.alpn = ex.req.tls->alpn;
-        k.verify = ex.req.tls->verify.enabled;
-        k.verify_host = ex.req.tls->verify.host;
-    }
-    return k;
 }
 
 void client_impl::begin_attempt(exchange* ex) noexcept {
@@ -351,7 +222,7 @@ void client_impl::send_request(exchange* ex) noexcept {
     connection* c = ex->conn;
     c->reader.start(reader_limits{_config.max_header_count, _config.max_head_bytes, ex->req.body_cap},
                     ex->req.method == "HEAD");
-    std::string wire = build_request(ex->req);
+    std::string wire = serialize_request(ex->req);
     int rc = 0;
     if (c->tls) {
         if (auto w = c->tls->write(wire); !w) {
@@ -634,40 +505,6 @@ void client_impl::complete(exchange* ex, std::error_code ec, stage where) noexce
 
 void client_impl::cancel(exchange* ex) noexcept {
     complete(ex, make_error_code(errc::cancelled), ex->current);
-}
-
-connection* client_impl::pool_take(const pool_key& key) noexcept {
-    // Newest first: the most recently used connection is the least likely to have been closed by the server.
-    for (auto it = _pool.rbegin(); it != _pool.rend(); ++it) {
-        connection* c = *it;
-        if (c->key == key && !c->closing()) {
-            _pool.erase(std::next(it).base());
-            c->idle = false;
-            c->stop_timer();
-            return c;
-        }
-    }
-    return nullptr;
-}
-
-void client_impl::pool_put(connection* c) noexcept {
-    if (_pool.size() >= _config.pool_capacity) {
-        connection* oldest = _pool.front();
-        _pool.erase(_pool.begin());
-        oldest->idle = false;
-        oldest->close();
-    }
-    c->idle = true;
-    _pool.push_back(c);
-    c->arm_timer(static_cast<std::uint64_t>(_config.idle_timeout.count()));
-}
-
-void client_impl::pool_remove(connection* c) noexcept {
-    if (!c->idle) {
-        return;
-    }
-    c->idle = false;
-    std::erase(_pool, c);
 }
 
 void client_impl::on_closed(connection* c) noexcept {

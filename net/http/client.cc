@@ -25,6 +25,7 @@ client_impl::client_impl(uv_loop_t* loop, const tls::client_context* tls_context
 
 std::shared_ptr<exchange> client_impl::admit(std::shared_ptr<exchange> ex) {
     ex->owner = this;
+    uv_update_time(_loop); // fetch() may be called long after the loop last ran
     ex->start_ns = uv_hrtime();
     ex->total_deadline_ms =
         uv_now(_loop) + static_cast<std::uint64_t>(std::max<long long>(ex->req.deadlines.total.count(), 0));
@@ -158,6 +159,9 @@ void client_impl::enter(exchange* ex, stage s, std::uint64_t stage_ms) noexcept 
     }
     // One timer per connection, armed for whichever comes first: this stage's deadline or the exchange's total
     // deadline (style.md §13).
+    // libuv timers count from the loop's cached time; refresh it so a long callback before this point does not make
+    // the deadline fire early (the cache is only updated once per iteration).
+    uv_update_time(_loop);
     const std::uint64_t now = uv_now(_loop);
     const std::uint64_t remaining = ex->total_deadline_ms > now ? ex->total_deadline_ms - now : 0;
     ex->stage_timer_is_total = remaining <= stage_ms;

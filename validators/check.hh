@@ -118,6 +118,9 @@ struct check_details {
     std::string resolved_ip;
     // TLS-ALPN
     std::string common_name;
+    /// Facts a reader needs that no other field carries (e.g. "no CAA lookup for an IP address (BR 3.2.2.8)",
+    /// "CAA lookup failure tolerated: allow_lookup_failure"). Rendered as `notes` in the API and the audit record.
+    std::vector<std::string> notes;
 };
 
 /// The outcome of one check from one perspective.

@@ -33,6 +33,8 @@ void check_operation::fail_incomplete(std::string_view kind, std::string message
     if (_finished) {
         return;
     }
+    // finish() drops _self; keep the object alive until abort() has run.
+    auto keep = shared_from_this();
     auto result = make_result();
     result.completed = false;
     result.errors.push_back(incomplete_problem(kind, std::move(message)));

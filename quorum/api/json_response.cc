@@ -239,6 +239,9 @@ json check_result_to_json(const check_result& r) {
                             {"cname_chain", d.cname_chain}});
         }
     }
+    if (!d.notes.empty()) {
+        details["notes"] = d.notes;
+    }
     const auto& t = r.timings;
     return {{"check_completed", r.completed},
             {"check_passed", r.passed},
@@ -325,8 +328,10 @@ result<check_result> check_result_from_json(const json& j) {
         if (auto v = d->find("response_status_code"); v != d->end() && v->is_number_integer()) {
             out.response_status_code = v->get<int>();
         }
-        for (const char* key : {"records_seen", "cname_chain"}) {
-            auto& list = std::string_view(key) == "records_seen" ? out.records_seen : out.cname_chain;
+        for (const char* key : {"records_seen", "cname_chain", "notes"}) {
+            auto& list = std::string_view(key) == "records_seen" ? out.records_seen
+                         : std::string_view(key) == "cname_chain" ? out.cname_chain
+                                                                  : out.notes;
             if (auto v = d->find(key); v != d->end() && v->is_array()) {
                 for (const auto& item : *v) {
                     if (item.is_string()) {
@@ -365,7 +370,7 @@ std::string render_validation_failure(const std::vector<request_issue>& issues) 
     for (const auto& issue : issues) {
         list.push_back({{"issue_type", issue.issue_type}, {"message", issue.message}});
     }
-    return json{{"error", "request-validation-failed"}, {"request_issues", list}}.dump(-1, ' ', false,
+    return json{{"error", "request-validation-failed"}, {"validation_issues", list}}.dump(-1, ' ', false,
                                                                                        json::error_handler_t::replace);
 }
 

@@ -48,6 +48,9 @@ json evidence(const validators::check_result& r) {
     if (!d.common_name.empty()) {
         out["common_name"] = d.common_name;
     }
+    if (!d.notes.empty()) {
+        out["notes"] = d.notes;
+    }
     return out;
 }
 

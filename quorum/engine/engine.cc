@@ -98,8 +98,10 @@ void engine::impl::handle(core::reactor& r, mpic_request request, submit_callbac
 
     // Cohorts per target (api.md "Perspective selection"), seeded so a retry cannot shop for perspectives.
     std::vector<cohort_plan> plans;
+    // Two RIRs per cohort whenever the rule demands it, and whenever more than two perspectives are used (Open
+    // MPIC seeds every cohort of more than two with two RIRs).
     cohort_requirements requirements{static_cast<std::size_t>(effective.perspective_count),
-                                     effective.perspective_count > 2};
+                                     effective.rule.rir_rule || effective.perspective_count > 2};
     for (const auto& target : request.targets) {
         auto plan = make_cohorts(state.set.remotes, state.report.too_close, requirements,
                                  selection_seed(state.cohort_secret, target.requested()));
@@ -282,6 +284,9 @@ void engine::run_check(std::string_view code, validators::check_request request,
     }
     auto& r = _impl->pick();
     auto shared_done = std::make_shared<check_result_callback>(std::move(done));
+    if (request.type == validators::check_type::caa && request.caa.caa_domains.empty()) {
+        request.caa.caa_domains = _impl->state.config.caa_issuer_domains;  // the agent's configured issuer domains
+    }
     auto shared_request = std::make_shared<const validators::check_request>(std::move(request));
     auto posted = r.post([self = _impl.get(), &r, i = *index, shared_request, shared_done] {
         auto& slot = self->slots[r.id()];

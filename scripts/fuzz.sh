@@ -26,9 +26,8 @@ for t in "${targets[@]}"; do
     if ! (cd "$scratch" && "$build/tests/fuzz/$t" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=8192 \
         -print_final_stats=1 . "$repo/${corpus[$t]}" 2>&1 | tail -4); then
         echo "fuzz: $t FAILED (crash input in $scratch)"
-        failed=1
+        failed=$((failed + 1))
     fi
 done
-passed=$(( ${#targets[@]} - failed ))
 echo "fuzz: ${#targets[@]} targets, $failed failed"
 exit $failed

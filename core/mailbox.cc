@@ -138,7 +138,7 @@ void mailbox::on_readable(uv_poll_t* handle, int status, int /*events*/) {
     (void)n;
     for (;;) {
         std::size_t ran = self->run_batch(self->_batch);
-        if (self->closed()) {
+        if (self->_closed_by_consumer) {
             return; // a task stopped the reactor; the handle is closing
         }
         if (ran == self->_batch) {
@@ -163,6 +163,7 @@ void mailbox::close() {
     if (state & closed_bit) {
         return;
     }
+    _closed_by_consumer = true;
     // Producers inside push() finish within a few hundred nanoseconds; yield rather than burn the core.
     while (_producers.load(std::memory_order_acquire) != closed_bit) {
         std::this_thread::yield();

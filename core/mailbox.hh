@@ -105,6 +105,8 @@ private:
     uv_poll_t _poll{};
     /// Set (release) once the eventfd and poll handle exist; producers wake the loop only after seeing it.
     std::atomic<bool> _attached{false};
+    /// Consumer-only copy of "close() has run", so the drain loop does not read the producers' hot cache line.
+    bool _closed_by_consumer = false;
 };
 
 } // namespace mpic::core

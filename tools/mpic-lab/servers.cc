@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <unistd.h>
 
 #include "tools/mpic-lab/bind_config.hh"
@@ -73,8 +74,11 @@ std::string refused_zones(const std::string& log) {
 } // namespace
 
 std::string read_file(const std::string& path) {
+    // rdbuf() into a stringstream rather than istreambuf_iterator: the latter trips g++ 12's -Wnull-dereference at -O2.
     std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    return buf.str();
 }
 
 bool mentions_port_in_use(const std::string& log) {

@@ -278,10 +278,10 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
     const auto deadline = t0 + opts.start_timeout;
     for (;;) {
         bool all_ready = true;
+        // Resolvers point at BIND's port: (re)launch them as soon as BIND was (re)launched on a new one, before
+        // any probing, so they start in parallel with BIND.
         for (managed_server& m : servers) {
-            // Resolvers point at BIND's port: (re)launch them whenever BIND was (re)launched on a new one.
             if (m.after_bind && m.launched_for != bind_server.launches) {
-                all_ready = false;
                 if (m.proc) {
                     m.proc->stop(milliseconds(500));
                     m.proc.reset();
@@ -292,8 +292,9 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
                 if (auto r = m.launch(m); !r) {
                     return fail("cannot start " + m.name, r.error());
                 }
-                continue;
             }
+        }
+        for (managed_server& m : servers) {
             if (m.is_ready) {
                 continue;
             }

@@ -264,7 +264,7 @@ record read_record(const reader& r, const toml::table& t, const std::string& pat
             r.fail(reader::child(path, "tag"), t.get("tag"), "a CAA tag is 1 to 15 letters and digits (RFC 8659 §4.1)");
         }
         std::string v = r.string_at(need_value(), vpath);
-        rec.rdata = std::to_string(flags) + " " + tag + " " + quote_character_string(v, /*limit=*/false);
+        rec.rdata = std::to_string(flags) + " " + tag + " " + quote_character_string(v);
         rec.value = v;
         rec.caa_flags = static_cast<int>(flags);
         rec.caa_tag = tag;

@@ -4,7 +4,6 @@
 // itself) may assume the invariants stated here.
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -51,8 +50,8 @@ struct zone {
 };
 
 /// One HTTP(S) response rule: requests for `host` (Host header, port ignored; "*" matches any host not listed
-/// elsewhere) and exactly `path` get this answer. Invariant: 100 <= status <= 599 or status == 444 (nginx: close the
-/// connection without answering); when `redirect` is set, status is a 3xx.
+/// elsewhere) and exactly `path` get this answer. Invariant: 200 <= status <= 599 (444 = nginx closes the connection
+/// without answering); when `redirect` is set, status is 301, 302, 303, 307 or 308.
 struct http_rule {
     std::string host = "*";
     std::string path; ///< exact path, starts with '/'

@@ -86,7 +86,7 @@ std::string resolve_owner(const std::string& name, const std::string& origin, st
     return absolute;
 }
 
-std::string quote_character_string(const std::string& raw, bool) {
+std::string quote_character_string(const std::string& raw) {
     std::string out = "\"";
     for (unsigned char c : raw) {
         if (c == '"' || c == '\\') {

@@ -24,8 +24,8 @@ bool is_at_or_below(const std::string& name, const std::string& apex);
 std::string resolve_owner(const std::string& name, const std::string& origin, std::string& error);
 
 /// RFC 1035 §5.1 quoted <character-string>: '"' and '\' are escaped, other bytes outside printable ASCII become
-/// \DDD. With `limit` the caller has already checked the 255-octet bound.
-std::string quote_character_string(const std::string& raw, bool limit = true);
+/// \DDD. Length limits are the caller's business (TXT: 255 octets per string; a CAA value has none).
+std::string quote_character_string(const std::string& raw);
 
 /// "" when `type` may carry raw rdata (letters and digits, starting with a letter; not SOA, which the lab owns).
 std::string check_raw_type(const std::string& type);

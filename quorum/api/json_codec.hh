@@ -31,7 +31,7 @@ std::variant<mpic_request, std::vector<request_issue>> parse_mpic_request(std::s
 /// `targets` requests get the extension shape documented in docs/api.md.
 std::string render_mpic_response(const mpic_response& response);
 
-/// Renders the 400 body: {"error": "request-validation-failed", "request_issues": [...]}.
+/// Renders the 400 body: {"error": "request-validation-failed", "validation_issues": [...]} (api.md, Open MPIC).
 std::string render_validation_failure(const std::vector<request_issue>& issues);
 
 /// A check_response object (api.md "Each perspective").

@@ -4,6 +4,7 @@
 
 #include "net/server/http_server.hh"
 
+#include <cctype>
 #include <ctime>
 #include <list>
 #include <optional>
@@ -448,6 +449,16 @@ private:
         if (self->over_head_limit(len)) {
             return HPE_USER;
         }
+        // RFC 9110 §5.1: a field name is a token; anything else (spaces, controls, separators) is a 400.
+        for (std::size_t i = 0; i < len; ++i) {
+            const auto c = static_cast<unsigned char>(at[i]);
+            if (!std::isalnum(c) &&
+                std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
+                self->_limit_status = 400;
+                self->_limit_message = "invalid character in a header field name";
+                return HPE_USER;
+            }
+        }
         auto& headers = self->_request.headers;
         if (self->_in_value || headers.empty()) {
             if (headers.size() >= self->_server.limits.max_headers) {
@@ -611,7 +622,10 @@ result<std::unique_ptr<http_server>> http_server::start(uv_loop_t* loop, int lis
         auto* conn = new connection(*self);
         self->connections.push_front(conn);
         conn->self_position = self->connections.begin();
-        if (self->connections.size() > self->limits.max_connections || !conn->start()) {
+        // start() first: it initialises the handles (close() needs them) and accepts the socket, so a connection
+        // over the limit is taken off the backlog and closed rather than left there (libuv stops polling the
+        // listener while an accepted-but-unclaimed descriptor is pending).
+        if (!conn->start() || self->connections.size() > self->limits.max_connections) {
             conn->close();
         }
     });

@@ -454,8 +454,7 @@ void resolver::send_waiting() {
 }
 
 void resolver::on_complete(pending& p, int status, const unsigned char* abuf, int alen) {
-    --_in_flight;
-    send_waiting(); // refill the slot first, so a slow callback does not leave it idle
+    --_in_flight; // the slot is refilled by send_waiting() once c-ares has returned (see process())
     if (!p.state->callback) {
         return; // detached: the answer is dropped unread
     }
@@ -468,11 +467,17 @@ void resolver::on_complete(pending& p, int status, const unsigned char* abuf, in
 }
 
 void resolver::deliver(const std::shared_ptr<query_handle::state>& state, query_result&& res) {
-    if (_submitting > 0) {
+    if (_submitting > 0 || _processing > 0) {
         _side->deferred.emplace_back(state, std::move(res));
-        if (!_closing) {
+        if (!_closing && _processing == 0) { // inside process() the drain follows anyway
             uv_timer_start(
-                &_side->defer, [](uv_timer_t* t) { static_cast<loop_side*>(t->data)->owner->drain_deferred(); }, 0, 0);
+                &_side->defer,
+                [](uv_timer_t* t) {
+                    resolver* self = static_cast<loop_side*>(t->data)->owner;
+                    self->send_waiting(); // a synchronous failure inside ares_send freed a slot
+                    self->drain_deferred();
+                },
+                0, 0);
         }
         return;
     }
@@ -534,17 +539,30 @@ void resolver::on_socket_state(int fd, bool readable, bool writable) {
                   });
 }
 
+void resolver::process(int read_fd, int write_fd) {
+    // Completions found by c-ares are only collected here (deliver() parks them while _processing > 0) and handed to
+    // the callbacks after ares_process_fd returned. Were callbacks run inside it, a callback starting the next query
+    // (a closed loop, a CAA climb) would send while c-ares 1.18's read loop is still draining the socket; against a
+    // server that answers as fast as we read, the socket never drains, ares_process_fd never returns and the whole
+    // reactor starves (the bare client in bench/dns livelocks exactly so at a few thousand queries in flight).
+    ++_processing;
+    ares_process_fd(channel_of(_channel), read_fd, write_fd);
+    --_processing;
+    send_waiting(); // first, so queries started by the callbacks below queue behind the ones already waiting
+    drain_deferred();
+}
+
 void resolver::on_poll(int fd, int status, int events) {
     // On a poll error let c-ares try both directions: it will see the socket error and fail over (Node does this).
     const bool rd = status < 0 || (events & UV_READABLE) != 0;
     const bool wr = status < 0 || (events & UV_WRITABLE) != 0;
-    ares_process_fd(channel_of(_channel), rd ? fd : ARES_SOCKET_BAD, wr ? fd : ARES_SOCKET_BAD);
+    process(rd ? fd : ARES_SOCKET_BAD, wr ? fd : ARES_SOCKET_BAD);
     arm_timer();
 }
 
 void resolver::on_timer() {
     // ares_process_fd with no fd runs only the timeout pass: expired tries are resent to the next server or fail.
-    ares_process_fd(channel_of(_channel), ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    process(ARES_SOCKET_BAD, ARES_SOCKET_BAD);
     if (_in_flight == 0) {
         return;
     }

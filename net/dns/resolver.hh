@@ -91,7 +91,9 @@ struct query_result {
     std::string rcode_name() const;
 };
 
-/// Receives a query's result exactly once, on the loop thread (never synchronously inside resolver::query()).
+/// Receives a query's result exactly once, on the loop thread: never synchronously inside resolver::query() and never
+/// inside c-ares (results are collected during ares_process_fd and delivered after it returns), so a callback may
+/// start further queries freely.
 using query_callback = std::function<void(query_result&&)>;
 
 /// The caller's side of one query. c-ares 1.18 cannot cancel a single query, so cancellation means detaching: the
@@ -161,6 +163,7 @@ private:
     void arm_timer();
     void send(std::unique_ptr<pending> p);
     void send_waiting();
+    void process(int read_fd, int write_fd);
 
     uv_loop_t* _loop;
     resolver_config _config;
@@ -168,7 +171,8 @@ private:
     loop_side* _side = nullptr;
     std::size_t _in_flight = 0;
     std::deque<std::unique_ptr<pending>> _waiting; // FIFO of queries beyond max_in_flight
-    int _submitting = 0; // > 0 while inside ares_send: completions then are deferred to the next loop turn
+    int _submitting = 0; // > 0 while inside ares_send: completions then wait for the next loop turn
+    int _processing = 0; // > 0 while inside ares_process_fd: completions then wait until it returned
     bool _closing = false;
 };
 

@@ -73,6 +73,20 @@ TEST_F(lab_http_hijack, https_serves_the_same_per_perspective_content_with_the_l
     EXPECT_EQ(run("curl " + opts + "--interface 127.0.0.3 " + url).out, "tok-h.ATTACKER-thumbprint");
 }
 
+TEST_F(lab_http_hijack, access_log_names_each_perspectives_source) {
+    const std::string marker = "/access-log-marker-" + std::to_string(getpid());
+    curl("127.0.0.4", lab().http_port(), "hijacked.test", marker);
+    // nginx writes the line after answering; allow it a moment.
+    std::string log;
+    for (int i = 0; i < 100 && log.find(marker) == std::string::npos; ++i) {
+        log = testing::run("cat " + lab().access_log_path()).out;
+        usleep(10000);
+    }
+    EXPECT_EQ(lab().access_log_path(), lab().dir() + "/access.log");
+    EXPECT_NE(log.find("127.0.0.4 - - ["), std::string::npos) << log;
+    EXPECT_NE(log.find("GET " + marker + " HTTP/1.1\" 404"), std::string::npos) << log;
+}
+
 TEST_F(lab_http_hijack, unknown_paths_and_hosts_get_404) {
     EXPECT_NE(curl("127.0.0.2", lab().http_port(), "hijacked.test", "/nothing").find("HTTP/1.1 404"),
               std::string::npos);

@@ -244,13 +244,14 @@ TEST(lab_config, nginx_strings_escape_quotes_backslashes_and_dollars) {
 TEST(lab_config, nginx_maps_each_perspective_to_its_variant) {
     parse_result r = parse_scenario(good);
     ASSERT_TRUE(r.has_value());
-    nginx_layout l{"/d", "/d/c.pem", "/d/k.pem", 8080, 8443, "nonce"};
+    nginx_layout l{"/d", "/d/c.pem", "/d/k.pem", 8080, 8443, "nonce", "/logs/access.log"};
     std::string conf = render_nginx_conf(r.value(), l);
     EXPECT_NE(conf.find("127.0.0.3 2;"), std::string::npos); // geo: perspective 2's address
     EXPECT_NE(conf.find("2 /__mpic/r0/v1;"), std::string::npos) << conf;
     EXPECT_NE(conf.find("return 404 \"gone\";"), std::string::npos);
     EXPECT_NE(conf.find("add_header X-One \"1\" always;"), std::string::npos);
     EXPECT_NE(conf.find("server_name example.test;"), std::string::npos);
+    EXPECT_NE(conf.find("access_log /logs/access.log;"), std::string::npos);
 }
 
 TEST(lab_config, stalled_perspective_becomes_delayed_fault_dns_rules) {

@@ -82,6 +82,8 @@ public:
     std::uint16_t http_port() const { return _http_port; }
     std::uint16_t https_port() const { return _https_port; }
     const std::string& https_cert_path() const { return _cert_path; }
+    /// nginx's access log (combined format, one line per request, client address first): dir() + "/access.log".
+    std::string access_log_path() const { return _dir + "/access.log"; }
     /// The TLS-ALPN-01 responder; nullopt when the scenario has no [[tls_alpn]] certificate.
     std::optional<std::uint16_t> tls_alpn_port() const { return _alpn_port; }
     /// The fault DNS responder (UDP and TCP); nullopt when the scenario needs none.

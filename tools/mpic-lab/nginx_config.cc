@@ -121,7 +121,7 @@ std::string render_nginx_conf(const scenario& s, const nginx_layout& l) {
     out += "pid " + l.dir + "/nginx.pid;\nerror_log stderr notice;\n";
     out += "events { worker_connections 1024; }\n";
     out += "http {\n";
-    out += "    access_log " + l.dir + "/access.log;\n";
+    out += "    access_log " + (l.access_log.empty() ? l.dir + "/access.log" : l.access_log) + ";\n";
     for (const char* t : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"}) {
         out += std::string("    ") + t + "_temp_path " + l.dir + "/tmp/" + t + ";\n";
     }

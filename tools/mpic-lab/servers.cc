@@ -158,7 +158,14 @@ managed_server make_nginx(const server_env& env, std::optional<uid_t> uid, std::
         }
         *env.http_port = *http;
         *env.https_port = *https;
-        nginx_layout layout{env.web_dir, env.cert_path, env.key_path, *http, *https, env.nonce};
+        // The access log sits in the lab's top directory (lab::access_log_path()), pre-created for nginx's user,
+        // who cannot create files there.
+        const std::string access_log = env.dir + "/access.log";
+        { std::ofstream touch(access_log, std::ios::app); }
+        if (uid && chown(access_log.c_str(), *uid, *gid) != 0) {
+            return std::error_code(errno, std::generic_category());
+        }
+        nginx_layout layout{env.web_dir, env.cert_path, env.key_path, *http, *https, env.nonce, access_log};
         if (auto w = write_text(env.web_dir + "/nginx.conf", render_nginx_conf(*env.s, layout)); !w) {
             return w.error();
         }

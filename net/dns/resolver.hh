@@ -85,7 +85,7 @@ struct query_result {
     alias_chain chain;           ///< CNAME/DNAME steps from qname inside msg
     std::vector<record> records; ///< RRs of qtype owned by chain.final_name, in message order
     std::error_code error;       ///< ares_category / message_category / alias_category / mpic::errc code
-    std::chrono::microseconds elapsed{0}; ///< from query() to the callback, on the loop clock
+    std::chrono::microseconds elapsed{0}; ///< from query() to c-ares's completion (monotonic; includes queueing)
 
     /// rcode_name(rcode), e.g. "NOERROR"; empty when there is no message.
     std::string rcode_name() const;
@@ -125,7 +125,8 @@ public:
     /// Completes every query in flight with outcome::cancelled (callbacks run inside the destructor, before it
     /// returns; they must not call query() on this resolver), then closes the timer and every poll handle. Their
     /// memory is freed in the close callbacks, so the loop must run once more before uv_loop_close().
-    /// Precondition: not called from inside one of this resolver's own query callbacks (c-ares is then mid-call).
+    /// Precondition: not called from inside one of this resolver's own query callbacks (the resolver is then still
+    /// walking its list of completions); defer the destruction to another loop turn instead.
     ~resolver();
     resolver(const resolver&) = delete;
     resolver& operator=(const resolver&) = delete;
@@ -133,8 +134,9 @@ public:
     /// Sends one query for (name, type, IN) with this resolver's RD/EDNS/DO settings. `name` is an ordinary dotted
     /// name (any case, optional trailing dot, labels 1..63 octets, at most 253 characters; '_' allowed; no escapes).
     /// A bad name, or a resolver being destroyed, completes with outcome::cancelled and errc::invalid_argument /
-    /// errc::shutting_down, asynchronously like every other completion.
-    /// Truncated UDP answers are retried over TCP by c-ares (RFC 1035 §4.2.1, RFC 7766 §5).
+    /// errc::shutting_down, asynchronously like every other completion. Beyond config().max_in_flight the query
+    /// waits in FIFO order before it is sent. Truncated UDP answers are retried over TCP by c-ares (RFC 1035 §4.2.1,
+    /// RFC 7766 §5).
     query_handle query(std::string_view name, std::uint16_t type, query_callback callback);
     query_handle query(std::string_view name, rr_type type, query_callback callback) {
         return query(name, static_cast<std::uint16_t>(type), std::move(callback));

@@ -22,6 +22,24 @@ int open_file(const std::string& path) {
     return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 }
 
+/// fsync(2) of the directory holding `path`: fdatasync of a file does not make its directory entry durable (a file
+/// created, or renamed, since the last directory sync can vanish on power loss with every record in it). Filesystems
+/// that cannot sync a directory (EINVAL) are not an error; others are.
+std::error_code sync_parent_directory(const std::string& path) {
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return last_errno();
+    }
+    std::error_code ec;
+    if (::fsync(fd) != 0 && errno != EINVAL) {
+        ec = last_errno();
+    }
+    ::close(fd);
+    return ec;
+}
+
 } // namespace
 
 result<std::unique_ptr<append_log>> append_log::open(append_log_config config) {
@@ -34,6 +52,12 @@ result<std::unique_ptr<append_log>> append_log::open(append_log_config config) {
         auto ec = last_errno();
         ::close(fd);
         return ec;
+    }
+    if (config.sync && S_ISREG(st.st_mode)) {
+        if (auto ec = sync_parent_directory(config.path)) {
+            ::close(fd);
+            return ec;
+        }
     }
     return std::unique_ptr<append_log>(new append_log(std::move(config), fd, static_cast<std::uint64_t>(st.st_size)));
 }
@@ -186,6 +210,12 @@ std::error_code append_log::rotate() {
         }
         ::close(_fd);
         _fd = fd;
+        // The renames and the new file must survive a power loss before records go into it.
+        if (_config.sync) {
+            if (auto ec = sync_parent_directory(_config.path)) {
+                return ec;
+            }
+        }
     }
     std::lock_guard lock(_mutex);
     _size = 0;

@@ -312,6 +312,17 @@ TEST_F(http_server_test, idle_keep_alive_connection_is_closed) {
     EXPECT_LT(elapsed, 2s);
 }
 
+TEST_F(http_server_test, a_client_that_does_not_read_its_response_is_cut_after_the_write_timeout) {
+    auto limits = small_limits();
+    limits.write_timeout = 300ms;
+    start(limits);
+    client_conn c(port());
+    ASSERT_TRUE(c.send(get_request("/big")));
+    std::this_thread::sleep_for(1200ms); // read nothing while the server's write times out
+    EXPECT_TRUE(c.closed_within(5s));
+    EXPECT_LT(c.buffered().size(), 32u << 20) << "the whole response was delivered";
+}
+
 TEST_F(http_server_test, max_connections_refuses_the_extra_one) {
     auto limits = small_limits();
     limits.max_connections = 2;

@@ -84,7 +84,9 @@ void server_harness::handle(net::server::request&& req, net::server::responder r
     }
     net::server::response r;
     r.headers.push_back({"Content-Type", "text/plain"});
-    if (req.path == "/subject") {
+    if (req.path == "/big") {
+        r.body.assign(32u << 20, 'b'); // larger than any loopback socket buffering
+    } else if (req.path == "/subject") {
         r.body = (req.tls ? "tls " : "plain ") + req.client_subject;
     } else {
         r.body = req.method + " " + req.target + " " + std::to_string(req.body.size());

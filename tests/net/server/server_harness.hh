@@ -23,8 +23,8 @@ namespace mpic::test {
 
 /// The server side. The default handler answers 200 with "<method> <target> <body bytes>" and, for a target starting
 /// with "/slow", only after 150 ms (a deferred answer from a uv timer). "/subject" answers the client certificate
-/// subject. Every request is counted; `max_outstanding` records the largest number of requests dispatched and not
-/// yet answered at once (one connection must never exceed 1).
+/// subject; "/big" answers 32 MiB. Every request is counted; `max_outstanding` records the largest number of requests
+/// dispatched and not yet answered at once (one connection must never exceed 1).
 class server_harness {
 public:
     server_harness(net::server::server_limits limits,

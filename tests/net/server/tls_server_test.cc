@@ -158,6 +158,25 @@ TEST_F(tls_server_test, tls12_client_is_served_and_refused_like_tls13) {
     EXPECT_FALSE(ask_subject(bare.get(), body));
 }
 
+TEST_F(tls_server_test, a_client_that_never_finishes_the_handshake_is_closed_by_the_head_timeout) {
+    auto ctx = net::server::tls_server_context::create({_pki->server_cert, _pki->server_key, ""});
+    ASSERT_TRUE(ctx.has_value());
+    net::server::server_limits limits;
+    limits.head_timeout = 300ms;
+    _server = std::make_unique<server_harness>(
+        limits, std::make_shared<const net::server::tls_server_context>(std::move(*ctx)));
+    ASSERT_TRUE(_server->start());
+    client_conn silent(_server->port(), 3s);
+    ASSERT_TRUE(silent.ok());
+    const auto began = std::chrono::steady_clock::now();
+    EXPECT_TRUE(silent.closed_within(3s));
+    EXPECT_LT(std::chrono::steady_clock::now() - began, 2s);
+    client_conn partial(_server->port(), 3s);
+    ASSERT_TRUE(partial.send(std::string("\x16\x03\x01\x00\xff", 5))); // a ClientHello record header, no body
+    EXPECT_TRUE(partial.closed_within(3s));
+    EXPECT_EQ(_server->requests(), 0);
+}
+
 TEST_F(tls_server_test, context_creation_errors) {
     auto missing = net::server::tls_server_context::create({_pki->dir + "/nope.pem", _pki->server_key, ""});
     EXPECT_FALSE(missing.has_value());

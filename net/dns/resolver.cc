@@ -172,7 +172,7 @@ void classify(query_result& res, int status, const unsigned char* abuf, int alen
     // c-ares already matched ID and question; check again rather than trust a library we do not control.
     if (m.questions.size() != 1 || m.questions[0].name != res.qname || m.questions[0].type != res.qtype) {
         res.kind = outcome::malformed;
-        res.error = message_error::bad_rdata;
+        res.error = make_error_code(errc::malformed); // the question is not the one we asked
         res.msg = std::move(m);
         return;
     }

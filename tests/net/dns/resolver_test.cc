@@ -335,6 +335,22 @@ TEST_F(ResolverTest, AnswerWithWrongIdIsIgnored) {
     EXPECT_EQ(rdata_to_string(res.records[0]), "192.0.2.1");
 }
 
+TEST_F(ResolverTest, AnswerToAnotherQuestionIsIgnored) {
+    // Right ID, wrong question (a blind spoofer's guess, or a confused middlebox): never accepted as our answer.
+    _server.set_handler([](const t::request& req) {
+        auto p = t::response_to(req);
+        p.questions = {{"attacker.test", req.qtype}};
+        p.answers = {t::a("attacker.test", "203.0.113.66")};
+        return t::reply::with(p.build());
+    });
+    auto c = config();
+    c.timeout_ms = 100;
+    auto& r = make(c);
+    const auto res = ask(r, "victim.test", rr_type::a);
+    EXPECT_EQ(res.kind, outcome::timeout);
+    EXPECT_TRUE(res.records.empty());
+}
+
 TEST_F(ResolverTest, ClosedPortIsANetworkError) {
     // A port with nobody listening: bind, read the port, close.
     const int s = ::socket(AF_INET, SOCK_DGRAM, 0);

@@ -1,5 +1,6 @@
 #include "quorum/engine/agent_check.hh"
 
+#include "net/addr/host_port.hh"
 #include "net/http/client.hh"
 #include "quorum/api/json_codec.hh"
 #include "quorum/engine/config.hh"
@@ -30,39 +31,12 @@ std::optional<agent_url> parse_agent_url(std::string_view url) {
             out.path_prefix.pop_back();
         }
     }
-    std::string_view port;
-    if (!authority.empty() && authority.front() == '[') {
-        auto close = authority.find(']');
-        if (close == std::string_view::npos) {
-            return std::nullopt;
-        }
-        out.host = std::string(authority.substr(1, close - 1));
-        if (close + 1 < authority.size()) {
-            if (authority[close + 1] != ':') {
-                return std::nullopt;
-            }
-            port = authority.substr(close + 2);
-        }
-    } else {
-        auto colon = authority.rfind(':');
-        out.host = std::string(authority.substr(0, colon));
-        if (colon != std::string_view::npos) {
-            port = authority.substr(colon + 1);
-        }
+    auto endpoint = net::addr::parse_host_port(authority);
+    if (!endpoint || endpoint->port == std::uint16_t{0}) {
+        return std::nullopt;
     }
-    if (!port.empty()) {
-        unsigned value = 0;
-        for (char c : port) {
-            if (c < '0' || c > '9' || value > 65535) {
-                return std::nullopt;
-            }
-            value = value * 10 + static_cast<unsigned>(c - '0');
-        }
-        if (value == 0 || value > 65535) {
-            return std::nullopt;
-        }
-        out.port = static_cast<std::uint16_t>(value);
-    }
+    out.host = endpoint->host;
+    out.port = endpoint->port.value_or(443);
     return out;
 }
 

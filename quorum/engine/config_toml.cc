@@ -2,175 +2,42 @@
 // typo in a security-relevant key ("developement_override") must not silently fall back to a default.
 // toml++ reports syntax errors by exception; that is confined to this file (start-up, not the I/O path).
 
-#include <set>
-
-#include <toml++/toml.h>
-
+#include "net/addr/host_port.hh"
 #include "quorum/engine/config.hh"
+#include "quorum/engine/toml_section.hh"
 
 namespace mpic::quorum {
 namespace {
 
-/// Reads typed keys out of one TOML table, remembering which keys were consumed so the rest can be reported.
-class section {
-public:
-    section(const toml::table* table, std::string name, std::vector<std::string>& errors)
-        : _table(table), _name(std::move(name)), _errors(errors) {}
-
-    bool present() const { return _table != nullptr; }
-    std::string key(std::string_view k) const { return _name + "." + std::string(k); }
-    void error(std::string_view k, std::string_view message) {
-        _errors.push_back(key(k) + ": " + std::string(message));
+/// A [latitude, longitude] pair in degrees.
+std::optional<geo_point> read_location(toml_section& s, std::string_view key) {
+    const toml::node* node = s.raw(key);
+    if (node == nullptr) {
+        return std::nullopt;
     }
-
-    template <class T>
-    void read(std::string_view k, T& out) {
-        const toml::node* node = find(k);
-        if (node == nullptr) {
-            return;
-        }
-        if constexpr (std::is_same_v<T, bool>) {
-            if (auto v = node->value<bool>()) {
-                out = *v;
-                return;
-            }
-            error(k, "must be a boolean");
-        } else if constexpr (std::is_integral_v<T>) {
-            auto v = node->value<std::int64_t>();
-            if (!v || !node->is_integer()) {
-                error(k, "must be an integer");
-                return;
-            }
-            if (*v < 0 || static_cast<std::uint64_t>(*v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
-                error(k, "is out of range");
-                return;
-            }
-            out = static_cast<T>(*v);
-        } else if constexpr (std::is_same_v<T, double>) {
-            if (auto v = node->value<double>()) {
-                out = *v;
-                return;
-            }
-            error(k, "must be a number");
-        } else if constexpr (std::is_same_v<T, std::string>) {
-            if (auto v = node->value<std::string>()) {
-                out = *v;
-                return;
-            }
-            error(k, "must be a string");
-        } else if constexpr (std::is_same_v<T, std::optional<std::string>>) {
-            if (auto v = node->value<std::string>()) {
-                out = *v;
-                return;
-            }
-            error(k, "must be a string");
-        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-            const auto* array = node->as_array();
-            if (array == nullptr) {
-                error(k, "must be an array of strings");
-                return;
-            }
-            out.clear();
-            for (const auto& item : *array) {
-                auto v = item.value<std::string>();
-                if (!v) {
-                    error(k, "must be an array of strings");
-                    return;
-                }
-                out.push_back(*v);
-            }
-        }
+    const auto* array = node->as_array();
+    if (array == nullptr || array->size() != 2 || !(*array)[0].is_number() || !(*array)[1].is_number()) {
+        s.error(key, "must be [latitude, longitude] in degrees");
+        return std::nullopt;
     }
-
-    /// A [lat, lon] pair.
-    std::optional<geo_point> location(std::string_view k) {
-        const toml::node* node = find(k);
-        if (node == nullptr) {
-            return std::nullopt;
-        }
-        const auto* array = node->as_array();
-        if (array == nullptr || array->size() != 2 || !(*array)[0].is_number() || !(*array)[1].is_number()) {
-            error(k, "must be [latitude, longitude] in degrees");
-            return std::nullopt;
-        }
-        geo_point p{(*array)[0].value<double>().value_or(1000), (*array)[1].value<double>().value_or(1000)};
-        if (!p.valid()) {
-            error(k, "latitude must be in [-90, 90] and longitude in [-180, 180]");
-            return std::nullopt;
-        }
-        return p;
+    geo_point p{(*array)[0].value<double>().value_or(1000), (*array)[1].value<double>().value_or(1000)};
+    if (!p.valid()) {
+        s.error(key, "latitude must be in [-90, 90] and longitude in [-180, 180]");
+        return std::nullopt;
     }
-
-    const toml::node* find(std::string_view k) {
-        _seen.insert(std::string(k));
-        return _table != nullptr ? _table->get(k) : nullptr;
-    }
-
-    /// Reports every key of the table that no read() asked for.
-    void reject_unknown() {
-        if (_table == nullptr) {
-            return;
-        }
-        for (const auto& [k, v] : *_table) {
-            if (!_seen.contains(std::string(k.str()))) {
-                error(k.str(), "unknown key");
-            }
-        }
-    }
-
-private:
-    const toml::table* _table;
-    std::string _name;
-    std::vector<std::string>& _errors;
-    std::set<std::string> _seen;
-};
+    return p;
+}
 
 std::optional<net::dns::server_address> parse_server(std::string_view text) {
     // "1.2.3.4", "1.2.3.4:5353", "[2001:db8::1]:53", "2001:db8::1"
-    net::dns::server_address out;
-    std::string host(text);
-    if (!host.empty() && host.front() == '[') {
-        auto close = host.find(']');
-        if (close == std::string::npos) {
-            return std::nullopt;
-        }
-        out.address = host.substr(1, close - 1);
-        if (close + 1 < host.size()) {
-            if (host[close + 1] != ':') {
-                return std::nullopt;
-            }
-            host = host.substr(close + 2);
-        } else {
-            host.clear();
-        }
-    } else if (std::count(host.begin(), host.end(), ':') == 1) {
-        auto colon = host.find(':');
-        out.address = host.substr(0, colon);
-        host = host.substr(colon + 1);
-    } else {
-        out.address = host;
-        host.clear();
-    }
-    if (!host.empty()) {
-        unsigned long port = 0;
-        for (char c : host) {
-            if (c < '0' || c > '9' || port > 65535) {
-                return std::nullopt;
-            }
-            port = port * 10 + static_cast<unsigned long>(c - '0');
-        }
-        if (port == 0 || port > 65535) {
-            return std::nullopt;
-        }
-        out.port = static_cast<std::uint16_t>(port);
-    }
-    if (!net::addr::ip_address::parse(out.address)) {
+    auto parsed = net::addr::parse_host_port(text);
+    if (!parsed || !net::addr::ip_address::parse(parsed->host) || parsed->port == std::uint16_t{0}) {
         return std::nullopt;
     }
-    return out;
+    return net::dns::server_address{parsed->host, parsed->port.value_or(53)};
 }
 
-configured_perspective read_perspective(section& s, perspective_kind default_kind) {
+configured_perspective read_perspective(toml_section& s, perspective_kind default_kind) {
     configured_perspective p;
     p.info.kind = default_kind;
     s.read("code", p.info.code);
@@ -184,12 +51,12 @@ configured_perspective read_perspective(section& s, perspective_kind default_kin
     } else {
         s.error("rir", "must be one of ARIN, RIPE, APNIC, LACNIC, AFRINIC");
     }
-    if (auto loc = s.location("location")) {
+    if (auto loc = read_location(s, "location")) {
         p.info.location = *loc;
     } else {
         s.error("location", "is required ([latitude, longitude])");
     }
-    auto resolver_location = s.location("resolver_location");
+    auto resolver_location = read_location(s, "resolver_location");
     std::string resolver_rir;
     s.read("resolver_rir", resolver_rir);
     if (resolver_location || !resolver_rir.empty()) {
@@ -243,7 +110,7 @@ result<engine_config> engine_config_from_toml(std::string_view toml_text, std::s
     const std::size_t errors_before = errors.size();
     engine_config config;
 
-    section engine(doc["engine"].as_table(), "engine", errors);
+    toml_section engine(doc["engine"].as_table(), "engine", errors);
     engine.read("reactors", config.reactors);
     engine.read("cohort_secret", config.cohort_secret);
     engine.read("default_perspective_count", config.default_perspective_count);
@@ -256,7 +123,7 @@ result<engine_config> engine_config_from_toml(std::string_view toml_text, std::s
     engine.read("max_in_flight_checks", config.max_in_flight_checks);
     engine.reject_unknown();
 
-    section policy(doc["policy"].as_table(), "policy", errors);
+    toml_section policy(doc["policy"].as_table(), "policy", errors);
     std::string table = std::string(to_string(config.policy.table));
     policy.read("table", table);
     if (auto t = parse_quorum_table(table)) {
@@ -277,19 +144,19 @@ result<engine_config> engine_config_from_toml(std::string_view toml_text, std::s
     }
     policy.reject_unknown();
 
-    section dns(doc["dns"].as_table(), "dns", errors);
+    toml_section dns(doc["dns"].as_table(), "dns", errors);
     dns.read("timeout_ms", config.dns_timeout_ms);
     dns.read("tries", config.dns_tries);
     dns.reject_unknown();
 
-    section http(doc["http"].as_table(), "http", errors);
+    toml_section http(doc["http"].as_table(), "http", errors);
     http.read("body_cap_bytes", config.http_body_cap);
     http.read("connect_timeout_ms", config.http_connect_timeout_ms);
     http.read("stage_timeout_ms", config.http_stage_timeout_ms);
     http.reject_unknown();
 
     if (const auto* lab_table = doc["lab"].as_table()) {
-        section lab(lab_table, "lab", errors);
+        toml_section lab(lab_table, "lab", errors);
         bool enabled = false;
         net::addr::lab_ports ports;
         lab.read("enabled", enabled);
@@ -306,7 +173,7 @@ result<engine_config> engine_config_from_toml(std::string_view toml_text, std::s
     }
 
     if (const auto* primary = doc["primary"].as_table()) {
-        section s(primary, "primary", errors);
+        toml_section s(primary, "primary", errors);
         config.primary = read_perspective(s, perspective_kind::in_process);
     }
     if (const auto* node = doc.get("perspective")) {
@@ -316,7 +183,7 @@ result<engine_config> engine_config_from_toml(std::string_view toml_text, std::s
         } else {
             std::size_t i = 0;
             for (const auto& item : *array) {
-                section s(item.as_table(), "perspective[" + std::to_string(i++) + "]", errors);
+                toml_section s(item.as_table(), "perspective[" + std::to_string(i++) + "]", errors);
                 config.perspectives.push_back(read_perspective(s, perspective_kind::remote));
             }
         }

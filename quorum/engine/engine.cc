@@ -285,7 +285,7 @@ void engine::run_check(std::string_view code, validators::check_request request,
     auto& r = _impl->pick();
     auto shared_done = std::make_shared<check_result_callback>(std::move(done));
     if (request.type == validators::check_type::caa && request.caa.caa_domains.empty()) {
-        request.caa.caa_domains = _impl->state.config.caa_issuer_domains;  // the agent's configured issuer domains
+        request.caa.caa_domains = _impl->state.config.caa_issuer_domains; // the agent's configured issuer domains
     }
     auto shared_request = std::make_shared<const validators::check_request>(std::move(request));
     auto posted = r.post([self = _impl.get(), &r, i = *index, shared_request, shared_done] {

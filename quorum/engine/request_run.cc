@@ -69,6 +69,9 @@ public:
         const auto deadline_ms =
             static_cast<std::uint64_t>(_orchestration.deadline_ms.value_or(_engine.config.default_deadline_ms));
         _deadline_at_ns = _started_ns + deadline_ms * 1'000'000;
+        // libuv timers count from the loop's cached time, which is as old as this loop iteration: refresh it, or a
+        // request started after other work in the same iteration gets a deadline that fires early.
+        uv_update_time(_loop);
         _deadline = new uv_timer_t;
         uv_timer_init(_loop, _deadline);
         _deadline->data = this;
@@ -179,6 +182,8 @@ private:
         // A check may complete synchronously (a parameter error found before any I/O). Decisions reached while
         // this loop runs are deferred until it ends, so on_decided never re-enters start_attempt.
         const int this_attempt = attempt;
+        // Each check arms its deadline from the loop's cached time (validators/check_operation): refresh it first.
+        uv_update_time(_loop);
         unit.starting = true;
         for (std::size_t i = 0; i < members.size() && !unit.decided_while_starting; ++i) {
             const auto index = members[i];

@@ -1,115 +1,15 @@
 #include "tools/mpicd/daemon_config.hh"
 
-#include <set>
-
-#include <toml++/toml.h>
+#include "net/addr/host_port.hh"
+#include "quorum/engine/toml_section.hh"
 
 namespace mpic::mpicd {
-namespace {
-
-class reader {
-public:
-    reader(const toml::table* table, std::string name, std::vector<std::string>& errors)
-        : _table(table), _name(std::move(name)), _errors(errors) {}
-
-    void error(std::string_view key, std::string_view message) {
-        _errors.push_back(_name + "." + std::string(key) + ": " + std::string(message));
-    }
-
-    template <class T>
-    void read(std::string_view key, T& out) {
-        _seen.insert(std::string(key));
-        const toml::node* node = _table != nullptr ? _table->get(key) : nullptr;
-        if (node == nullptr) {
-            return;
-        }
-        if constexpr (std::is_same_v<T, bool>) {
-            if (auto v = node->value<bool>()) {
-                out = *v;
-            } else {
-                error(key, "must be a boolean");
-            }
-        } else if constexpr (std::is_same_v<T, std::string>) {
-            if (auto v = node->value<std::string>()) {
-                out = *v;
-            } else {
-                error(key, "must be a string");
-            }
-        } else if constexpr (std::is_same_v<T, double>) {
-            auto v = node->value<double>();
-            if (!v || *v <= 0) {
-                error(key, "must be a positive number");
-            } else {
-                out = *v;
-            }
-        } else {
-            auto v = node->value<std::int64_t>();
-            if (!v || !node->is_integer() || *v < 0 ||
-                static_cast<std::uint64_t>(*v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
-                error(key, "must be a non-negative integer in range");
-            } else {
-                out = static_cast<T>(*v);
-            }
-        }
-    }
-
-    const toml::node* raw(std::string_view key) {
-        _seen.insert(std::string(key));
-        return _table != nullptr ? _table->get(key) : nullptr;
-    }
-
-    void reject_unknown() {
-        if (_table == nullptr) {
-            return;
-        }
-        for (const auto& [k, v] : *_table) {
-            if (!_seen.contains(std::string(k.str()))) {
-                error(k.str(), "unknown key");
-            }
-        }
-    }
-
-private:
-    const toml::table* _table;
-    std::string _name;
-    std::vector<std::string>& _errors;
-    std::set<std::string> _seen;
-};
-
-} // namespace
-
 result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
-    std::string host;
-    std::string_view port;
-    if (!text.empty() && text.front() == '[') {
-        auto close = text.find(']');
-        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-            return make_error_code(errc::invalid_argument);
-        }
-        host = std::string(text.substr(1, close - 1));
-        port = text.substr(close + 2);
-    } else {
-        auto colon = text.rfind(':');
-        if (colon == std::string_view::npos) {
-            return make_error_code(errc::invalid_argument);
-        }
-        host = std::string(text.substr(0, colon));
-        port = text.substr(colon + 1);
+    auto parsed = net::addr::parse_host_port(text);
+    if (!parsed || !parsed->port) {
+        return make_error_code(errc::invalid_argument); // a listener needs an explicit port (0 = any free port)
     }
-    unsigned value = 0;
-    if (host.empty() || port.empty() || port.size() > 5) {
-        return make_error_code(errc::invalid_argument);
-    }
-    for (char c : port) {
-        if (c < '0' || c > '9') {
-            return make_error_code(errc::invalid_argument);
-        }
-        value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (value > 65535) {
-        return make_error_code(errc::invalid_argument);
-    }
-    return std::pair{host, static_cast<std::uint16_t>(value)};
+    return std::pair{parsed->host, *parsed->port};
 }
 
 result<daemon_config> daemon_config_from_toml(std::string_view toml_text, std::string_view source_name,
@@ -125,7 +25,7 @@ result<daemon_config> daemon_config_from_toml(std::string_view toml_text, std::s
     const auto before = errors.size();
     daemon_config config;
 
-    reader api(doc["api"].as_table(), "api", errors);
+    quorum::toml_section api(doc["api"].as_table(), "api", errors);
     std::string role_text = "coordinator";
     api.read("role", role_text);
     if (role_text == "coordinator") {
@@ -158,7 +58,7 @@ result<daemon_config> daemon_config_from_toml(std::string_view toml_text, std::s
     api.read("shutdown_grace_ms", config.shutdown_grace_ms);
     api.reject_unknown();
 
-    reader auth(doc["auth"].as_table(), "auth", errors);
+    quorum::toml_section auth(doc["auth"].as_table(), "auth", errors);
     if (const auto* tokens = auth.raw("tokens")) {
         const auto* array = tokens->as_array();
         if (array == nullptr) {
@@ -167,7 +67,7 @@ result<daemon_config> daemon_config_from_toml(std::string_view toml_text, std::s
             std::size_t i = 0;
             for (const auto& item : *array) {
                 const auto* t = item.as_table();
-                reader tr(t, "auth.tokens[" + std::to_string(i++) + "]", errors);
+                quorum::toml_section tr(t, "auth.tokens[" + std::to_string(i++) + "]", errors);
                 api_token token;
                 tr.read("name", token.name);
                 tr.read("token", token.secret);
@@ -184,20 +84,23 @@ result<daemon_config> daemon_config_from_toml(std::string_view toml_text, std::s
     auth.read("disabled", config.auth_disabled);
     auth.reject_unknown();
 
-    reader limits(doc["limits"].as_table(), "limits", errors);
+    quorum::toml_section limits(doc["limits"].as_table(), "limits", errors);
     limits.read("requests_per_second_per_client", config.requests_per_second_per_client);
     limits.read("burst_per_client", config.burst_per_client);
+    if (config.requests_per_second_per_client <= 0 || config.burst_per_client < 1) {
+        limits.error("requests_per_second_per_client", "the rate must be positive and the burst at least 1");
+    }
     limits.read("concurrent_requests_per_client", config.concurrent_requests_per_client);
     limits.reject_unknown();
 
-    reader audit(doc["audit"].as_table(), "audit", errors);
+    quorum::toml_section audit(doc["audit"].as_table(), "audit", errors);
     audit.read("path", config.audit_path);
     audit.read("rotate_bytes", config.audit_rotate_bytes);
     audit.read("keep", config.audit_keep);
     audit.read("sync", config.audit_sync);
     audit.reject_unknown();
 
-    reader log(doc["log"].as_table(), "log", errors);
+    quorum::toml_section log(doc["log"].as_table(), "log", errors);
     log.read("level", config.log_level);
     log.read("file", config.log_file);
     log.reject_unknown();

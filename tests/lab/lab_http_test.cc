@@ -3,6 +3,7 @@
 // certificates.
 
 #include <arpa/inet.h>
+#include <chrono>
 #include <memory>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -151,6 +152,55 @@ TEST_F(lab_http_statuses, per_perspective_444_closes_only_that_path) {
                  std::to_string(lab().http_port()) + "/error");
     EXPECT_EQ(r.status, 52);
     EXPECT_NE(curl("127.0.0.4", lab().http_port(), "s.test", "/moved").find("HTTP/1.1 301"), std::string::npos);
+}
+
+struct faulted {
+    static std::string toml() {
+        return R"(
+[lab]
+perspectives = 3
+[[http]]
+host = "f.test"
+path = "/.well-known/acme-challenge/t"
+body = "from nginx"
+[[override]]
+perspectives = [2, 3]
+http = "fault"
+[[fault_http.rule]]
+path = "/.well-known/acme-challenge/t"
+perspective = 2
+body = "from the fault responder, for perspective 2"
+headers = [["X-Fault", "p2"]]
+delay_ms = 400
+[[fault_http.rule]]
+path = "/.well-known/acme-challenge/t"
+status = 503
+body = "default fault rule"
+)";
+    }
+};
+class lab_http_fault : public lab_fixture<faulted> {};
+
+TEST_F(lab_http_fault, faulted_perspectives_reach_the_fault_responder_from_their_own_address) {
+    ASSERT_TRUE(lab().fault_http_port().has_value());
+    const std::string path = "/.well-known/acme-challenge/t";
+    std::string p1 = curl("127.0.0.2", lab().http_port(), "f.test", path);
+    EXPECT_NE(p1.find("\r\n\r\nfrom nginx"), std::string::npos) << p1;
+    auto t0 = std::chrono::steady_clock::now();
+    std::string p2 = curl("127.0.0.3", lab().http_port(), "f.test", path);
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(400));
+    EXPECT_NE(p2.find("X-Fault: p2"), std::string::npos) << p2;
+    EXPECT_NE(p2.find("from the fault responder, for perspective 2"), std::string::npos) << p2;
+    // Perspective 3 is faulted too but has no source-specific rule: it gets the responder's default rule, which
+    // proves the responder saw each perspective's own address through nginx.
+    std::string p3 = curl("127.0.0.4", lab().http_port(), "f.test", path);
+    EXPECT_NE(p3.find("HTTP/1.1 503"), std::string::npos) << p3;
+    EXPECT_NE(p3.find("default fault rule"), std::string::npos) << p3;
+    // HTTPS is terminated by nginx and proxied the same way.
+    std::string tls = run("curl -s --max-time 5 --interface 127.0.0.3 -k -H 'Host: f.test' https://127.0.0.1:" +
+                          std::to_string(lab().https_port()) + path)
+                          .out;
+    EXPECT_EQ(tls, "from the fault responder, for perspective 2");
 }
 
 // --- TLS-ALPN-01 -------------------------------------------------------------------------------------------------

@@ -136,6 +136,10 @@ TEST(lab_scenario, rejections_name_the_key_and_line) {
         {"[lab]\nperspectives = 2\n[fault_dns]\nfallback = \"explode\"\n", "fault_dns", ""},
         {"[lab]\nperspectives = 2\n[[override]]\nperspectives = [1]\ndns = \"fault\"\n", "override[0].dns",
          "[fault_dns]"},
+        {"[lab]\nperspectives = 2\n[[override]]\nperspectives = [2]\nhttp = \"fault\"\n", "override[0].http",
+         "[fault_http]"},
+        {"[lab]\nperspectives = 2\n[[override]]\nperspectives = [2]\nhttp = \"slow\"\n", "override[0].http",
+         "unknown value"},
     };
     for (const bad_case& c : cases) {
         scenario_error e = error_of(c.text);

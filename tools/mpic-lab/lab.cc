@@ -196,6 +196,7 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
     env.http_port = &l->_http_port;
     env.https_port = &l->_https_port;
     env.resolver_ports = &l->_resolver_ports;
+    env.fault_http_port = &l->_fault_http_port;
     env.dnssec_keys = keys;
     l->_cert_path = env.cert_path;
 
@@ -252,7 +253,31 @@ result<std::unique_ptr<lab>> lab::start(const scenario& s, options opts) {
     }
 
     managed_server& bind_server = servers.front();
+    // nginx proxies http = "fault" perspectives to the fault HTTP responder, so it needs that port in its config:
+    // start the responder first (it reports its port within milliseconds).
+    bool fault_proxy = false;
+    for (int k = 1; k <= s.perspectives; ++k) {
+        fault_proxy = fault_proxy || view_http_behaviour(s, k) == http_behaviour::fault;
+    }
+    if (fault_proxy) {
+        managed_server& fh = servers.back(); // faulthttp is the last responder pushed (the scenario requires it)
+        ++fh.launches;
+        if (auto r = fh.launch(fh); !r) {
+            return fail("cannot start " + fh.name, r.error());
+        }
+        while (!fh.ready(fh)) {
+            if (!fh.proc->running() || clock_type::now() > t0 + opts.start_timeout) {
+                return fail("faulthttp did not start; its log ends with:\n" + tail_of_file(fh.proc->log_path()),
+                            make_error_code(errc::timed_out));
+            }
+            std::this_thread::sleep_for(milliseconds(2));
+        }
+        fh.is_ready = true;
+    }
     for (managed_server& m : servers) {
+        if (m.launches > 0) {
+            continue;
+        }
         if (m.after_bind || &m == &bind_server) {
             continue;
         }
@@ -364,15 +389,17 @@ std::string lab::summary_json() const {
     nlohmann::json ps = nlohmann::json::array();
     for (int k = 1; k <= _scenario.perspectives; ++k) {
         endpoint d = dns_for(k);
-        ps.push_back({{"index", k},
-                      {"source", perspective_address(k)},
-                      {"dns", {{"address", d.address}, {"port", d.port}}},
-                      {"dns_behaviour", view_dns_behaviour(_scenario, k) == dns_behaviour::normal        ? "normal"
-                                        : view_dns_behaviour(_scenario, k) == dns_behaviour::unreachable ? "unreachable"
-                                        : view_dns_behaviour(_scenario, k) == dns_behaviour::stalled     ? "stalled"
-                                                                                                         : "fault"},
-                      {"http_behaviour",
-                       view_http_behaviour(_scenario, k) == http_behaviour::normal ? "normal" : "unreachable"}});
+        ps.push_back(
+            {{"index", k},
+             {"source", perspective_address(k)},
+             {"dns", {{"address", d.address}, {"port", d.port}}},
+             {"dns_behaviour", view_dns_behaviour(_scenario, k) == dns_behaviour::normal        ? "normal"
+                               : view_dns_behaviour(_scenario, k) == dns_behaviour::unreachable ? "unreachable"
+                               : view_dns_behaviour(_scenario, k) == dns_behaviour::stalled     ? "stalled"
+                                                                                                : "fault"},
+             {"http_behaviour", view_http_behaviour(_scenario, k) == http_behaviour::normal        ? "normal"
+                                : view_http_behaviour(_scenario, k) == http_behaviour::unreachable ? "unreachable"
+                                                                                                   : "fault"}});
     }
     j["perspectives"] = ps;
     nlohmann::json resolvers = nlohmann::json::array();

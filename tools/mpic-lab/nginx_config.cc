@@ -27,6 +27,23 @@ std::string variant_location(std::size_t key, std::size_t variant) {
     return "/__mpic/r" + std::to_string(key) + "/v" + std::to_string(variant);
 }
 
+/// The location a faulted perspective's requests are rewritten to: the original request line goes to the fault HTTP
+/// responder from the perspective's own address (proxy_bind; 127.0.0.0/8 is local, so no transparency is needed),
+/// unbuffered both ways so slow, dribbled, oversized or reset answers reach the client as the responder sends them.
+std::string render_fault_proxy(std::uint16_t port) {
+    if (port == 0) {
+        return "";
+    }
+    return "        location = /__mpic/fault {\n            internal;\n"
+           "            proxy_pass http://127.0.0.1:" +
+           std::to_string(port) +
+           "$request_uri;\n"
+           "            proxy_bind $remote_addr;\n            proxy_http_version 1.1;\n"
+           "            proxy_set_header Host $http_host;\n            proxy_set_header Connection \"\";\n"
+           "            proxy_buffering off;\n            proxy_request_buffering off;\n"
+           "            proxy_read_timeout 600s;\n            proxy_pass_header Server;\n        }\n";
+}
+
 std::string render_variant(const std::optional<http_rule>& rule, const std::string& location) {
     std::string out = "        location = " + location + " {\n            internal;\n";
     if (!rule) {
@@ -143,6 +160,12 @@ std::string render_nginx_conf(const scenario& s, const nginx_layout& l) {
             out += "        " + std::to_string(k) + " 1;\n";
         }
     }
+    out += "    }\n    map $mpic_p $mpic_fault {\n        default 0;\n";
+    for (int k = 1; k <= n; ++k) {
+        if (view_http_behaviour(s, k) == http_behaviour::fault && l.fault_http_port != 0) {
+            out += "        " + std::to_string(k) + " 1;\n";
+        }
+    }
     out += "    }\n";
     for (std::size_t i = 0; i < keys.size(); ++i) {
         const rule_key& key = keys[i];
@@ -169,6 +192,8 @@ std::string render_nginx_conf(const scenario& s, const nginx_layout& l) {
         out += listen_tls + (fallback ? " default_server" : "") + ";\n";
         out += "        server_name " + (fallback ? std::string("_") : host) + ";\n";
         out += "        if ($mpic_down) { return 444; }\n";
+        out += "        if ($mpic_fault) { rewrite ^ /__mpic/fault last; }\n";
+        out += render_fault_proxy(l.fault_http_port);
         if (fallback) {
             out += std::string("        location = ") + nginx_ready_path + " { return 200 \"" + l.nonce + "\"; }\n";
         }

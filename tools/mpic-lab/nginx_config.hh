@@ -17,8 +17,9 @@ struct nginx_layout {
     std::string key_path;  ///< PEM key for the HTTPS listener
     std::uint16_t http_port = 0;
     std::uint16_t https_port = 0;
-    std::string nonce;      ///< body of GET /.mpic-lab/ready (readiness proof)
-    std::string access_log; ///< nginx's access log ("" = `dir`/access.log)
+    std::string nonce;                 ///< body of GET /.mpic-lab/ready (readiness proof)
+    std::string access_log;            ///< nginx's access log ("" = `dir`/access.log)
+    std::uint16_t fault_http_port = 0; ///< the fault HTTP responder, for perspectives with http = "fault"
 };
 
 /// Path answered with the nonce on the default server.

@@ -438,8 +438,10 @@ perspective_override read_override(const reader& r, const toml::table& t, const 
             o.http = http_behaviour::normal;
         } else if (v == "unreachable") {
             o.http = http_behaviour::unreachable;
+        } else if (v == "fault") {
+            o.http = http_behaviour::fault;
         } else {
-            r.fail(reader::child(path, "http"), h, "unknown value '" + v + "' (normal, unreachable)");
+            r.fail(reader::child(path, "http"), h, "unknown value '" + v + "' (normal, unreachable, fault)");
         }
     }
     if (const toml::node* recs = t.get("records")) {
@@ -524,6 +526,9 @@ scenario read_scenario(const reader& r, const toml::table& root) {
     for (std::size_t i = 0; i < s.overrides.size(); ++i) {
         if (s.overrides[i].dns == dns_behaviour::fault && !s.fault_dns) {
             r.fail(reader::index("override", i) + ".dns", nullptr, "dns = \"fault\" needs a [fault_dns] table");
+        }
+        if (s.overrides[i].http == http_behaviour::fault && !s.fault_http) {
+            r.fail(reader::index("override", i) + ".http", nullptr, "http = \"fault\" needs a [fault_http] table");
         }
     }
     // Override records must land in a zone the lab serves: the owner picks its zone by longest suffix.

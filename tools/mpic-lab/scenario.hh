@@ -82,6 +82,7 @@ enum class dns_behaviour {
 enum class http_behaviour {
     normal,      ///< answers from the perspective's rules
     unreachable, ///< nginx closes every connection from the perspective without answering (status 444)
+    fault,       ///< nginx hands the perspective's requests to the fault HTTP responder ([fault_http] rules)
 };
 
 /// What perspectives `perspectives` see instead of the base scenario. Applied in file order.

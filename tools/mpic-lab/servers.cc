@@ -165,7 +165,8 @@ managed_server make_nginx(const server_env& env, std::optional<uid_t> uid, std::
         if (uid && chown(access_log.c_str(), *uid, *gid) != 0) {
             return std::error_code(errno, std::generic_category());
         }
-        nginx_layout layout{env.web_dir, env.cert_path, env.key_path, *http, *https, env.nonce, access_log};
+        nginx_layout layout{env.web_dir, env.cert_path, env.key_path, *http,
+                            *https,      env.nonce,     access_log,   env.fault_http_port->value_or(0)};
         if (auto w = write_text(env.web_dir + "/nginx.conf", render_nginx_conf(*env.s, layout)); !w) {
             return w.error();
         }

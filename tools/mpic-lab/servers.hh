@@ -45,8 +45,9 @@ struct server_env {
     std::uint16_t* dns_port = nullptr;
     std::uint16_t* http_port = nullptr;
     std::uint16_t* https_port = nullptr;
-    std::vector<std::uint16_t>* resolver_ports = nullptr;      ///< sized N+1 before make_unbound
-    std::shared_ptr<const std::vector<zone_keys>> dnssec_keys; ///< filled before BIND (and so unbound) launch
+    const std::optional<std::uint16_t>* fault_http_port = nullptr; ///< known before nginx launches when needed
+    std::vector<std::uint16_t>* resolver_ports = nullptr;          ///< sized N+1 before make_unbound
+    std::shared_ptr<const std::vector<zone_keys>> dnssec_keys;     ///< filled before BIND (and so unbound) launch
 };
 
 /// BIND 9 (`named -g`): ready when it answers the nonce TXT; checked for zones it refused to load.

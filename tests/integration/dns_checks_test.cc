@@ -20,7 +20,7 @@ struct dns_scenario {
     static std::string file() { return lab::scenario_file("checks-dns.toml"); }
 };
 
-class dns_checks : public lab::lab_fixture<dns_scenario> {
+class checks_dns : public lab::lab_fixture<dns_scenario> {
 protected:
     check_result run_from(int k, const validators::check_request& request) {
         lab_perspective p(lab(), at(k));
@@ -49,7 +49,7 @@ void expect_failed(const check_result& r, std::string_view key, bool completed =
 
 // ---- CAA (RFC 8659, RFC 8657, BR 3.2.2.8) -----------------------------------------------------------------------
 
-TEST_F(dns_checks, c1_no_caa_at_any_level_permits) {
+TEST_F(checks_dns, c1_no_caa_at_any_level_permits) {
     auto r = run(caa_request("none.caa.chk"));
     expect_passed(r);
     EXPECT_FALSE(r.details.caa_record_present);
@@ -57,7 +57,7 @@ TEST_F(dns_checks, c1_no_caa_at_any_level_permits) {
     EXPECT_EQ(r.details.response_code, "NOERROR"); // the last empty answer: the TLD apex, NODATA
 }
 
-TEST_F(dns_checks, c3_empty_issuer_forbids) {
+TEST_F(checks_dns, c3_empty_issuer_forbids) {
     auto r = run(caa_request("c3.caa.chk"));
     expect_failed(r, "mpic_error:caa_checker:prohibited");
     EXPECT_TRUE(r.details.caa_record_present);
@@ -65,40 +65,40 @@ TEST_F(dns_checks, c3_empty_issuer_forbids) {
     EXPECT_TRUE(contains(r.details.records_seen, "issue")) << r.details.records_seen.size();
 }
 
-TEST_F(dns_checks, c4_malformed_issue_value_forbids) {
+TEST_F(checks_dns, c4_malformed_issue_value_forbids) {
     auto r = run(caa_request("c4.caa.chk"));
     expect_failed(r, "mpic_error:caa_checker:prohibited");
     EXPECT_TRUE(contains(r.details.records_seen, "%%%%%"));
 }
 
-TEST_F(dns_checks, c6_unknown_critical_tag_forbids_even_beside_our_issue) {
+TEST_F(checks_dns, c6_unknown_critical_tag_forbids_even_beside_our_issue) {
     auto r = run(caa_request("c6.caa.chk"));
     expect_failed(r, "mpic_error:caa_checker:prohibited");
     EXPECT_EQ(r.details.records_seen.size(), 2U);
     EXPECT_TRUE(contains(r.details.records_seen, "128 tbs"));
 }
 
-TEST_F(dns_checks, c7_only_unknown_non_critical_tag_permits) {
+TEST_F(checks_dns, c7_only_unknown_non_critical_tag_permits) {
     auto r = run(caa_request("c7.caa.chk"));
     expect_passed(r);
     EXPECT_TRUE(r.details.caa_record_present);
     EXPECT_EQ(r.details.found_at, "c7.caa.chk");
 }
 
-TEST_F(dns_checks, c8_reserved_flag_bit_is_ignored) {
+TEST_F(checks_dns, c8_reserved_flag_bit_is_ignored) {
     auto r = run(caa_request("c8.caa.chk"));
     expect_passed(r); // standards §7.3: RFC 8659 §4.1.1 (Boulder would deny)
     EXPECT_TRUE(r.details.caa_record_present);
 }
 
-TEST_F(dns_checks, c10_only_critical_iodef_permits) {
+TEST_F(checks_dns, c10_only_critical_iodef_permits) {
     auto r = run(caa_request("c10.caa.chk"));
     expect_passed(r);
     EXPECT_TRUE(r.details.caa_record_present);
     EXPECT_EQ(r.details.found_at, "c10.caa.chk");
 }
 
-TEST_F(dns_checks, c11_issuewild_overrides_issue_for_a_wildcard) {
+TEST_F(checks_dns, c11_issuewild_overrides_issue_for_a_wildcard) {
     auto r = run(caa_request("*.c11.caa.chk"));
     expect_failed(r, "mpic_error:caa_checker:prohibited");
     EXPECT_EQ(r.details.found_at, "c11.caa.chk");
@@ -106,19 +106,19 @@ TEST_F(dns_checks, c11_issuewild_overrides_issue_for_a_wildcard) {
     expect_passed(run(caa_request("c11.caa.chk")));
 }
 
-TEST_F(dns_checks, c12_wildcard_with_only_issue_permits) {
+TEST_F(checks_dns, c12_wildcard_with_only_issue_permits) {
     auto r = run(caa_request("*.c12.caa.chk"));
     expect_passed(r);
     EXPECT_EQ(r.details.found_at, "c12.caa.chk");
 }
 
-TEST_F(dns_checks, c13_issuewild_is_ignored_for_a_non_wildcard) {
+TEST_F(checks_dns, c13_issuewild_is_ignored_for_a_non_wildcard) {
     expect_passed(run(caa_request("c13.caa.chk")));
     // ... but restricts the wildcard.
     expect_failed(run(caa_request("*.c13.caa.chk")), "mpic_error:caa_checker:prohibited");
 }
 
-TEST_F(dns_checks, c15_alias_target_caa_is_caa_of_the_alias_and_forbids) {
+TEST_F(checks_dns, c15_alias_target_caa_is_caa_of_the_alias_and_forbids) {
     auto r = run(caa_request("www.c15.caa.chk"));
     expect_failed(r, "mpic_error:caa_checker:prohibited");
     EXPECT_EQ(r.details.found_at, "www.c15.caa.chk"); // CAA(X) is X's, found by chasing the alias
@@ -126,27 +126,27 @@ TEST_F(dns_checks, c15_alias_target_caa_is_caa_of_the_alias_and_forbids) {
     EXPECT_TRUE(contains(r.details.records_seen, "other.example"));
 }
 
-TEST_F(dns_checks, c15_alias_without_caa_climbs_the_alias_parents_not_the_targets) {
+TEST_F(checks_dns, c15_alias_without_caa_climbs_the_alias_parents_not_the_targets) {
     auto r = run(caa_request("www.c15b.caa.chk"));
     expect_passed(r);
     EXPECT_EQ(r.details.found_at, "c15b.caa.chk");
     EXPECT_TRUE(r.details.caa_record_present);
 }
 
-TEST_F(dns_checks, c22_nxdomain_at_the_name_climbs_to_a_permitting_parent) {
+TEST_F(checks_dns, c22_nxdomain_at_the_name_climbs_to_a_permitting_parent) {
     auto r = run(caa_request("does-not-exist.c22.caa.chk"));
     expect_passed(r);
     EXPECT_EQ(r.details.found_at, "c22.caa.chk");
     EXPECT_TRUE(r.details.caa_record_present);
 }
 
-TEST_F(dns_checks, c27_accounturi_of_our_account_permits) {
+TEST_F(checks_dns, c27_accounturi_of_our_account_permits) {
     auto request = caa_request("c27.caa.chk");
     request.caa.account_uri = "https://ca.example/acct/1";
     expect_passed(run(request));
 }
 
-TEST_F(dns_checks, c28_accounturi_of_another_account_forbids) {
+TEST_F(checks_dns, c28_accounturi_of_another_account_forbids) {
     auto request = caa_request("c27.caa.chk");
     request.caa.account_uri = "https://ca.example/acct/2";
     expect_failed(run(request), "mpic_error:caa_checker:prohibited");
@@ -154,7 +154,7 @@ TEST_F(dns_checks, c28_accounturi_of_another_account_forbids) {
     expect_failed(run(request), "mpic_error:caa_checker:prohibited");
 }
 
-TEST_F(dns_checks, c30_validationmethods_not_listing_the_method_forbids) {
+TEST_F(checks_dns, c30_validationmethods_not_listing_the_method_forbids) {
     auto request = caa_request("c30.caa.chk");
     request.caa.validation_method = "http-01";
     expect_failed(run(request), "mpic_error:caa_checker:prohibited");
@@ -162,7 +162,7 @@ TEST_F(dns_checks, c30_validationmethods_not_listing_the_method_forbids) {
     expect_passed(run(request));
 }
 
-TEST_F(dns_checks, c31_validationmethods_list_permits_a_listed_method) {
+TEST_F(checks_dns, c31_validationmethods_list_permits_a_listed_method) {
     auto request = caa_request("c31.caa.chk");
     request.caa.validation_method = "http-01";
     expect_passed(run(request));
@@ -170,11 +170,11 @@ TEST_F(dns_checks, c31_validationmethods_list_permits_a_listed_method) {
     expect_failed(run(request), "mpic_error:caa_checker:prohibited");
 }
 
-TEST_F(dns_checks, c35_issuer_domain_compares_case_and_trailing_dot_insensitively) {
+TEST_F(checks_dns, c35_issuer_domain_compares_case_and_trailing_dot_insensitively) {
     expect_passed(run(caa_request("c35.caa.chk")));
 }
 
-TEST_F(dns_checks, c38_ip_address_gets_no_caa_lookup) {
+TEST_F(checks_dns, c38_ip_address_gets_no_caa_lookup) {
     // The resolver points at a closed port: any query would end in a lookup error, so a pass proves none was sent.
     lab_perspective p(lab(), at(1).with_dns_port(1));
     auto r = p.run(caa_request("192.0.2.10"));
@@ -183,7 +183,7 @@ TEST_F(dns_checks, c38_ip_address_gets_no_caa_lookup) {
     EXPECT_TRUE(r.details.response_code.empty());
 }
 
-TEST_F(dns_checks, per_perspective_caa_view_perspective_2_is_forbidden) {
+TEST_F(checks_dns, per_perspective_caa_view_perspective_2_is_forbidden) {
     expect_passed(run_from(1, caa_request("split.caa.chk")));
     auto r2 = run_from(2, caa_request("split.caa.chk"));
     expect_failed(r2, "mpic_error:caa_checker:prohibited");
@@ -198,7 +198,7 @@ validators::check_request dns01(std::string_view target, std::string_view digest
     return request;
 }
 
-TEST_F(dns_checks, d1_one_of_two_txt_records_matches) {
+TEST_F(checks_dns, d1_one_of_two_txt_records_matches) {
     auto r = run(dns01("d1.chk", "d1-digest"));
     expect_passed(r);
     EXPECT_EQ(r.details.found_at, "_acme-challenge.d1.chk");
@@ -207,19 +207,19 @@ TEST_F(dns_checks, d1_one_of_two_txt_records_matches) {
     EXPECT_FALSE(r.details.ad_flag); // BIND directly: no validating resolver in this scenario
 }
 
-TEST_F(dns_checks, dns01_wrong_digest_is_a_mismatch) {
+TEST_F(checks_dns, dns01_wrong_digest_is_a_mismatch) {
     auto r = run(dns01("d1.chk", "d1-DIGEST")); // case-sensitive compare
     expect_failed(r, "mpic_error:dcv_checker:mismatch");
     EXPECT_EQ(r.details.records_seen.size(), 2U);
 }
 
-TEST_F(dns_checks, d5_wildcard_is_validated_at_the_base_name) {
+TEST_F(checks_dns, d5_wildcard_is_validated_at_the_base_name) {
     auto r = run(dns01("*.d5.chk", "d5-digest"));
     expect_passed(r);
     EXPECT_EQ(r.details.found_at, "_acme-challenge.d5.chk");
 }
 
-TEST_F(dns_checks, d6_nodata_is_no_txt_record_found) {
+TEST_F(checks_dns, d6_nodata_is_no_txt_record_found) {
     auto r = run(dns01("d6.chk", "anything"));
     expect_failed(r, "mpic_error:dcv_checker:not_found");
     EXPECT_NE(r.errors[0].message.find("No TXT record found"), std::string::npos) << r.errors[0].message;
@@ -227,13 +227,13 @@ TEST_F(dns_checks, d6_nodata_is_no_txt_record_found) {
     EXPECT_TRUE(r.details.records_seen.empty());
 }
 
-TEST_F(dns_checks, d6_nxdomain_is_no_txt_record_found) {
+TEST_F(checks_dns, d6_nxdomain_is_no_txt_record_found) {
     auto r = run(dns01("d6nx.chk", "anything"));
     expect_failed(r, "mpic_error:dcv_checker:not_found");
     EXPECT_EQ(r.details.response_code, "NXDOMAIN");
 }
 
-TEST_F(dns_checks, dns01_multi_string_txt_is_joined) {
+TEST_F(checks_dns, dns01_multi_string_txt_is_joined) {
     auto r = run(dns01("multi.chk", "multi-part-one-multi-part-two"));
     expect_passed(r);
     ASSERT_EQ(r.details.records_seen.size(), 1U);
@@ -244,7 +244,7 @@ TEST_F(dns_checks, dns01_multi_string_txt_is_joined) {
     expect_failed(run(dns01("multi.chk", "multi-part-one-")), "mpic_error:dcv_checker:mismatch");
 }
 
-TEST_F(dns_checks, dns01_follows_a_cname_delegation) {
+TEST_F(checks_dns, dns01_follows_a_cname_delegation) {
     auto r = run(dns01("delegated.chk", "delegated-digest"));
     expect_passed(r);
     EXPECT_EQ(r.details.found_at, "challenges.delegate.chk");
@@ -252,7 +252,7 @@ TEST_F(dns_checks, dns01_follows_a_cname_delegation) {
               (std::vector<std::string>{"_acme-challenge.delegated.chk", "challenges.delegate.chk"}));
 }
 
-TEST_F(dns_checks, per_perspective_views_perspective_2_sees_the_forged_txt) {
+TEST_F(checks_dns, per_perspective_views_perspective_2_sees_the_forged_txt) {
     expect_passed(run_from(1, dns01("poisoned.chk", "poisoned-good-digest")));
     auto r2 = run_from(2, dns01("poisoned.chk", "poisoned-good-digest"));
     expect_failed(r2, "mpic_error:dcv_checker:mismatch");
@@ -260,13 +260,13 @@ TEST_F(dns_checks, per_perspective_views_perspective_2_sees_the_forged_txt) {
     expect_passed(run_from(3, dns01("poisoned.chk", "poisoned-good-digest")));
 }
 
-TEST_F(dns_checks, n1_mixed_case_identifier_is_normalised) {
+TEST_F(checks_dns, n1_mixed_case_identifier_is_normalised) {
     auto r = run(dns01("MiXeD.CHK", "mixed-digest"));
     expect_passed(r);
     EXPECT_EQ(r.details.found_at, "_acme-challenge.mixed.chk");
 }
 
-TEST_F(dns_checks, n3_a_label_name_validates) {
+TEST_F(checks_dns, n3_a_label_name_validates) {
     auto r = run(dns01("xn--bcher-kva.chk", "idn-digest"));
     expect_passed(r);
     EXPECT_EQ(r.details.found_at, "_acme-challenge.xn--bcher-kva.chk");
@@ -276,7 +276,7 @@ TEST_F(dns_checks, n3_a_label_name_validates) {
                             "idn-digest")));
 }
 
-TEST_F(dns_checks, d8_dns01_for_an_ip_is_refused_without_a_query) {
+TEST_F(checks_dns, d8_dns01_for_an_ip_is_refused_without_a_query) {
     lab_perspective p(lab(), at(1).with_dns_port(1));
     auto r = p.run(dns01("192.0.2.10", "x"));
     ASSERT_EQ(r.errors.size(), 1U);
@@ -295,7 +295,7 @@ validators::check_request dns_change(std::string_view target, std::string_view v
     return request;
 }
 
-TEST_F(dns_checks, dns_change_txt_under_underscore_prefix_contains_the_value) {
+TEST_F(checks_dns, dns_change_txt_under_underscore_prefix_contains_the_value) {
     auto r = run(dns_change("dc.chk", "rv-dc-4242", dns_record_type::txt, "_dnsauth"));
     expect_passed(r);
     EXPECT_EQ(r.details.found_at, "_dnsauth.dc.chk");
@@ -308,7 +308,7 @@ TEST_F(dns_checks, dns_change_txt_under_underscore_prefix_contains_the_value) {
     expect_passed(run(exact_ok));
 }
 
-TEST_F(dns_checks, dns_change_cname_and_caa_values) {
+TEST_F(checks_dns, dns_change_cname_and_caa_values) {
     auto cname = run(dns_change("dc-cname.chk", "rv-cname-4242", dns_record_type::cname, std::nullopt));
     expect_passed(cname);
     EXPECT_EQ(cname.details.found_at, "dc-cname.chk");
@@ -326,19 +326,19 @@ validators::check_request persistent(std::string_view target) {
     return request;
 }
 
-TEST_F(dns_checks, dns_persistent_record_with_our_account_passes) {
+TEST_F(checks_dns, dns_persistent_record_with_our_account_passes) {
     auto r = run(persistent("dp.chk"));
     expect_passed(r);
     EXPECT_EQ(r.details.found_at, "_validation-persist.dp.chk");
 }
 
-TEST_F(dns_checks, dns_persistent_expired_or_other_account_is_a_mismatch) {
+TEST_F(checks_dns, dns_persistent_expired_or_other_account_is_a_mismatch) {
     expect_failed(run(persistent("dp-expired.chk")), "mpic_error:dcv_checker:mismatch");
     expect_failed(run(persistent("dp-other.chk")), "mpic_error:dcv_checker:mismatch");
     expect_failed(run(persistent("none.caa.chk")), "mpic_error:dcv_checker:not_found");
 }
 
-TEST_F(dns_checks, dns_account01_label_from_the_account_uri) {
+TEST_F(checks_dns, dns_account01_label_from_the_account_uri) {
     auto request = dcv_request("da.chk", validation_method::dns_account_01);
     request.dcv.expected_account_uri = "https://ca.example/acct/1";
     request.dcv.key_authorization_hash = "account-digest";
@@ -356,7 +356,7 @@ validators::check_request contact(std::string_view target, validation_method met
     return request;
 }
 
-TEST_F(dns_checks, contact_txt_email_and_phone) {
+TEST_F(checks_dns, contact_txt_email_and_phone) {
     auto email = run(contact("contact.chk", validation_method::contact_email_txt, "admin@contact.chk"));
     expect_passed(email);
     EXPECT_EQ(email.details.found_at, "_validation-contactemail.contact.chk");
@@ -365,7 +365,7 @@ TEST_F(dns_checks, contact_txt_email_and_phone) {
                   "mpic_error:dcv_checker:mismatch");
 }
 
-TEST_F(dns_checks, contact_caa_email_and_phone_via_the_climb) {
+TEST_F(checks_dns, contact_caa_email_and_phone_via_the_climb) {
     auto email = run(contact("www.contact-caa.chk", validation_method::contact_email_caa, "caa-admin@contact-caa.chk"));
     expect_passed(email);
     EXPECT_EQ(email.details.found_at, "contact-caa.chk");
@@ -381,7 +381,7 @@ validators::check_request ip_address(std::string_view target, std::string_view v
     return request;
 }
 
-TEST_F(dns_checks, ip_address_a_and_aaaa_compare_as_values) {
+TEST_F(checks_dns, ip_address_a_and_aaaa_compare_as_values) {
     auto a = run(ip_address("ipa.chk", "192.0.2.10", dns_record_type::a));
     expect_passed(a);
     EXPECT_EQ(a.details.found_at, "ipa.chk");
@@ -390,7 +390,7 @@ TEST_F(dns_checks, ip_address_a_and_aaaa_compare_as_values) {
     expect_failed(run(ip_address("ipa.chk", "192.0.2.11", dns_record_type::a)), "mpic_error:dcv_checker:mismatch");
 }
 
-TEST_F(dns_checks, reverse_lookup_ptr_names_the_fqdn) {
+TEST_F(checks_dns, reverse_lookup_ptr_names_the_fqdn) {
     auto request = dcv_request("192.0.2.10", validation_method::reverse_address_lookup);
     request.dcv.challenge_value = "IPA.chk.";
     auto r = run(request);

@@ -22,7 +22,7 @@ struct faults_scenario {
 /// Resolver: 300 ms per try, 2 tries (c-ares doubles per round: ~0.9 s to a timeout). Check deadline: 4 s.
 constexpr std::uint64_t check_deadline_ms = 4000;
 
-class dns_faults : public lab::lab_fixture<faults_scenario> {
+class checks_dns_faults : public lab::lab_fixture<faults_scenario> {
 protected:
     check_result run(const validators::check_request& request, int k = 1, std::chrono::milliseconds* elapsed = nullptr,
                      std::uint32_t dns_timeout_ms = 300, std::uint64_t deadline_ms = check_deadline_ms) {
@@ -51,20 +51,20 @@ void expect_lookup_error(const check_result& r, std::string_view key, std::strin
     EXPECT_LT(elapsed, std::chrono::milliseconds(check_deadline_ms));
 }
 
-TEST_F(dns_faults, control_answer_passes) {
+TEST_F(checks_dns_faults, control_answer_passes) {
     auto r = run(dns01("ok.f.chk", "ok-digest"));
     EXPECT_TRUE(r.passed) << first_error(r);
     EXPECT_EQ(r.details.response_code, "NOERROR");
 }
 
-TEST_F(dns_faults, dropped_query_is_a_resolver_timeout) {
+TEST_F(checks_dns_faults, dropped_query_is_a_resolver_timeout) {
     std::chrono::milliseconds elapsed{};
     auto r = run(dns01("drop.f.chk", "x"), 1, &elapsed);
     expect_lookup_error(r, "mpic_error:dcv_checker:lookup", "timeout", elapsed);
     EXPECT_GE(elapsed, 800ms); // 300 ms + 600 ms of tries, not an early give-up
 }
 
-TEST_F(dns_faults, answer_slower_than_the_check_deadline_ends_at_the_deadline) {
+TEST_F(checks_dns_faults, answer_slower_than_the_check_deadline_ends_at_the_deadline) {
     std::chrono::milliseconds elapsed{};
     // The resolver would wait 10 s; the check's own 1 s deadline ends it.
     auto r = run(dns01("slow.f.chk", "slow-digest"), 1, &elapsed, 10000, 1000);
@@ -76,14 +76,14 @@ TEST_F(dns_faults, answer_slower_than_the_check_deadline_ends_at_the_deadline) {
     EXPECT_LT(elapsed, 2000ms);
 }
 
-TEST_F(dns_faults, d7_servfail_on_txt_is_a_lookup_error_never_a_pass) {
+TEST_F(checks_dns_faults, d7_servfail_on_txt_is_a_lookup_error_never_a_pass) {
     std::chrono::milliseconds elapsed{};
     auto r = run(dns01("servfail.f.chk", "x"), 1, &elapsed);
     expect_lookup_error(r, "mpic_error:dcv_checker:lookup", "SERVFAIL", elapsed);
     EXPECT_EQ(r.details.response_code, "SERVFAIL");
 }
 
-TEST_F(dns_faults, c26_refused_for_caa_denies) {
+TEST_F(checks_dns_faults, c26_refused_for_caa_denies) {
     std::chrono::milliseconds elapsed{};
     auto r = run(caa_request("refused.f.chk"), 1, &elapsed);
     expect_lookup_error(r, "mpic_error:caa_checker:lookup", "REFUSED", elapsed);
@@ -95,7 +95,7 @@ TEST_F(dns_faults, c26_refused_for_caa_denies) {
     expect_lookup_error(r, "mpic_error:caa_checker:lookup", "REFUSED", elapsed);
 }
 
-TEST_F(dns_faults, c19_servfail_for_caa_denies_unless_opted_in) {
+TEST_F(checks_dns_faults, c19_servfail_for_caa_denies_unless_opted_in) {
     std::chrono::milliseconds elapsed{};
     auto r = run(caa_request("servfail.f.chk"), 1, &elapsed);
     expect_lookup_error(r, "mpic_error:caa_checker:lookup", "SERVFAIL", elapsed);
@@ -109,7 +109,7 @@ TEST_F(dns_faults, c19_servfail_for_caa_denies_unless_opted_in) {
     EXPECT_EQ(r.details.response_code, "SERVFAIL");
 }
 
-TEST_F(dns_faults, truncated_udp_answer_is_retried_over_tcp) {
+TEST_F(checks_dns_faults, truncated_udp_answer_is_retried_over_tcp) {
     auto r = run(dns01("tc.f.chk", "tc-digest"));
     EXPECT_TRUE(r.passed) << first_error(r);
     EXPECT_EQ(r.details.records_seen.size(), 1U);
@@ -119,39 +119,39 @@ TEST_F(dns_faults, truncated_udp_answer_is_retried_over_tcp) {
     EXPECT_EQ(caa.details.found_at, "tc.f.chk");
 }
 
-TEST_F(dns_faults, truncated_even_over_tcp_is_never_acted_upon) {
+TEST_F(checks_dns_faults, truncated_even_over_tcp_is_never_acted_upon) {
     std::chrono::milliseconds elapsed{};
     auto r = run(dns01("tctcp.f.chk", "tctcp-digest"), 1, &elapsed);
     expect_lookup_error(r, "mpic_error:dcv_checker:lookup", "truncated", elapsed);
     EXPECT_TRUE(r.details.records_seen.empty());
 }
 
-TEST_F(dns_faults, answer_with_a_wrong_id_is_ignored_until_timeout) {
+TEST_F(checks_dns_faults, answer_with_a_wrong_id_is_ignored_until_timeout) {
     std::chrono::milliseconds elapsed{};
     auto r = run(dns01("wrongid.f.chk", "wrongid-digest"), 1, &elapsed);
     expect_lookup_error(r, "mpic_error:dcv_checker:lookup", "timeout", elapsed);
 }
 
-TEST_F(dns_faults, undecodable_answer_is_discarded_until_timeout) {
+TEST_F(checks_dns_faults, undecodable_answer_is_discarded_until_timeout) {
     // c-ares cannot match an undecodable question to ours, so it discards the reply as it would a spoofed one.
     std::chrono::milliseconds elapsed{};
     auto r = run(dns01("garbage.f.chk", "x"), 1, &elapsed);
     expect_lookup_error(r, "mpic_error:dcv_checker:lookup", "timeout", elapsed);
 }
 
-TEST_F(dns_faults, answer_shorter_than_a_header_is_dropped_until_timeout) {
+TEST_F(checks_dns_faults, answer_shorter_than_a_header_is_dropped_until_timeout) {
     std::chrono::milliseconds elapsed{};
     auto r = run(dns01("short.f.chk", "x"), 1, &elapsed);
     expect_lookup_error(r, "mpic_error:dcv_checker:lookup", "timeout", elapsed);
 }
 
-TEST_F(dns_faults, answer_count_without_records_is_malformed) {
+TEST_F(checks_dns_faults, answer_count_without_records_is_malformed) {
     std::chrono::milliseconds elapsed{};
     auto r = run(dns01("counts.f.chk", "x"), 1, &elapsed);
     expect_lookup_error(r, "mpic_error:dcv_checker:lookup", "malformed", elapsed);
 }
 
-TEST_F(dns_faults, compression_pointer_loop_is_malformed) {
+TEST_F(checks_dns_faults, compression_pointer_loop_is_malformed) {
     std::chrono::milliseconds elapsed{};
     auto r = run(dns01("loop.f.chk", "x"), 1, &elapsed);
     expect_lookup_error(r, "mpic_error:dcv_checker:lookup", "malformed", elapsed);
@@ -159,7 +159,7 @@ TEST_F(dns_faults, compression_pointer_loop_is_malformed) {
     expect_lookup_error(r, "mpic_error:caa_checker:lookup", "malformed", elapsed);
 }
 
-TEST_F(dns_faults, thousand_cname_chain_is_malformed_with_bounded_memory) {
+TEST_F(checks_dns_faults, thousand_cname_chain_is_malformed_with_bounded_memory) {
     const long before = peak_rss_kib();
     std::chrono::milliseconds elapsed{};
     auto r = run(dns01("chain.f.chk", "chain-digest"), 1, &elapsed);
@@ -167,14 +167,14 @@ TEST_F(dns_faults, thousand_cname_chain_is_malformed_with_bounded_memory) {
     EXPECT_LT(peak_rss_kib() - before, 32 * 1024) << "KiB of peak RSS growth";
 }
 
-TEST_F(dns_faults, short_cname_chain_is_followed) {
+TEST_F(checks_dns_faults, short_cname_chain_is_followed) {
     auto r = run(dns01("shortchain.f.chk", "shortchain-digest"));
     EXPECT_TRUE(r.passed) << first_error(r);
     EXPECT_EQ(r.details.cname_chain.size(), 9U);
     EXPECT_EQ(r.details.found_at, "c8._acme-challenge.shortchain.f.chk");
 }
 
-TEST_F(dns_faults, oversized_udp_txt_answer_is_read_whole_and_judged) {
+TEST_F(checks_dns_faults, oversized_udp_txt_answer_is_read_whole_and_judged) {
     // 60 000 octets on UDP, over the advertised EDNS size but complete and untruncated: read, parsed, judged.
     const long before = peak_rss_kib();
     std::chrono::milliseconds elapsed{};
@@ -188,7 +188,7 @@ TEST_F(dns_faults, oversized_udp_txt_answer_is_read_whole_and_judged) {
     EXPECT_LT(peak_rss_kib() - before, 32 * 1024) << "KiB of peak RSS growth";
 }
 
-TEST_F(dns_faults, per_source_answers_differ_between_perspectives) {
+TEST_F(checks_dns_faults, per_source_answers_differ_between_perspectives) {
     auto r1 = run(dns01("view.f.chk", "view-good-digest"), 1);
     EXPECT_TRUE(r1.passed) << first_error(r1);
     auto r2 = run(dns01("view.f.chk", "view-good-digest"), 2);
@@ -197,7 +197,7 @@ TEST_F(dns_faults, per_source_answers_differ_between_perspectives) {
     EXPECT_EQ(r2.errors[0].type, "mpic_error:dcv_checker:mismatch");
 }
 
-TEST_F(dns_faults, http01_target_whose_address_lookup_fails_is_a_lookup_error) {
+TEST_F(checks_dns_faults, http01_target_whose_address_lookup_fails_is_a_lookup_error) {
     auto r = run(http01_request("http.f.chk", "tok-f"));
     EXPECT_FALSE(r.passed);
     ASSERT_EQ(r.errors.size(), 1U);

@@ -8,7 +8,7 @@
 //   c-ares  1.18.1  (this file) SOCK_STATE_CB + ares_process_fd; ares_timeout() is O(n) in queries in flight, so it
 //                   runs only when our single channel timer fires, never per event.
 //
-// Handles: one uv_poll_t per c-ares socket (a heap `dns_socket`, freed in its close callback) and two timers in a
+// Handles: one uv_poll_t per c-ares socket (a heap `loop_side::watch`, freed in its close callback) and two timers in a
 // heap `loop_side` that outlives the resolver object until the last close callback has run (libuv design.rst:
 // memory of a handle is reclaimed only in or after uv_close's callback).
 
@@ -74,15 +74,6 @@ std::string query_result::rcode_name() const {
 }
 
 namespace {
-
-struct dns_socket {
-    uv_poll_t poll; // first member: the close callback recovers the dns_socket from the handle pointer
-    ares_socket_t fd = ARES_SOCKET_BAD;
-};
-
-ares_channel channel_of(void* p) {
-    return static_cast<ares_channel>(p);
-}
 
 /// Builds a standard query (RFC 1035 §4.1) with an OPT RR (RFC 6891 §6.1.2) carrying the DO bit (RFC 3225 §3).
 /// We build it ourselves because ares_create_query cannot set DO. The ID is left 0: ares_send assigns a random,
@@ -226,7 +217,14 @@ void classify(query_result& res, int status, const unsigned char* abuf, int alen
 struct resolver::loop_side {
     uv_timer_t timer; ///< the channel's one timer: runs ares_process_fd(BAD, BAD) for timeouts and retries
     uv_timer_t defer; ///< delivers completions that c-ares reported synchronously inside query()
-    std::unordered_map<ares_socket_t, dns_socket*> sockets;
+    /// One c-ares socket being watched. Standard layout with the poll handle first, so the close callback can
+    /// recover the watch from the handle pointer.
+    struct watch {
+        uv_poll_t poll;
+        ares_socket_t fd = ARES_SOCKET_BAD;
+        generation* gen = nullptr; ///< the channel owning the socket; valid while the poll is active
+    };
+    std::unordered_map<ares_socket_t, watch*> sockets;
     std::vector<std::pair<std::shared_ptr<query_handle::state>, query_result>> deferred;
     int open_handles = 0; ///< handles initialised and not yet through their close callback
     resolver* owner = nullptr;
@@ -238,11 +236,11 @@ struct resolver::loop_side {
     }
     static void on_handle_closed(uv_handle_t* h) { static_cast<loop_side*>(h->data)->handle_closed(); }
 
-    /// Stops and closes one socket's poll handle; the dns_socket is freed in the close callback.
-    void close_socket(dns_socket* s) {
+    /// Stops and closes one socket's poll handle; the watch is freed in the close callback.
+    void close_socket(watch* s) {
         uv_poll_stop(&s->poll);
         uv_close(reinterpret_cast<uv_handle_t*>(&s->poll), [](uv_handle_t* h) {
-            auto* sock = reinterpret_cast<dns_socket*>(h); // poll is the first member (standard layout)
+            auto* sock = reinterpret_cast<watch*>(h); // poll is the first member (standard layout)
             auto* side = static_cast<loop_side*>(h->data);
             delete sock;
             side->handle_closed();
@@ -254,6 +252,7 @@ struct resolver::loop_side {
 /// ARES_EDESTRUCTION at the latest).
 struct resolver::pending {
     resolver* owner;
+    generation* gen; ///< set when sent
     std::shared_ptr<query_handle::state> state;
     std::string qname;
     std::uint16_t qtype;
@@ -261,7 +260,27 @@ struct resolver::pending {
     std::string wire; ///< the query; kept until sent (c-ares copies it in ares_send)
 };
 
-resolver::resolver(uv_loop_t* loop, resolver_config config) : _loop(loop), _config(std::move(config)) {}
+/// One c-ares channel. c-ares 1.18 multiplexes every query to a server over ONE UDP socket, i.e. one source port,
+/// for as long as queries keep it busy; 1.20 added ARES_OPT_UDP_MAX_QUERIES to bound that. We do the same by hand:
+/// after `udp_max_queries` sends a fresh channel (fresh sockets, fresh ephemeral ports) takes new queries, and the
+/// old one is destroyed as soon as its last query finished. RFC 5452 §9.2: port randomisation is what keeps a blind
+/// off-path spoofer from matching a 16-bit ID alone.
+struct resolver::generation {
+    resolver* owner = nullptr;
+    ares_channel ch = nullptr;
+    std::size_t in_flight = 0; ///< queries of this channel c-ares has not finished
+    std::size_t sent = 0;      ///< queries ever sent on it
+};
+
+/// The parsed configuration every new channel is set up from.
+struct resolver::channel_setup {
+    std::vector<ares_addr_port_node> nodes; ///< linked through `next`; never resized after init()
+    in_addr src4{};
+    unsigned char src6[16] = {};
+};
+
+resolver::resolver(uv_loop_t* loop, resolver_config config)
+    : _loop(loop), _config(std::move(config)), _setup(std::make_unique<channel_setup>()) {}
 
 result<std::unique_ptr<resolver>> resolver::create(uv_loop_t* loop, resolver_config config) {
     if (loop == nullptr || config.servers.empty() || config.timeout_ms == 0 || config.tries == 0 ||
@@ -285,7 +304,8 @@ result<std::unique_ptr<resolver>> resolver::create(uv_loop_t* loop, resolver_con
 
 result<void> resolver::init() {
     // Parse the whole config before creating anything.
-    std::vector<ares_addr_port_node> nodes(_config.servers.size());
+    auto& nodes = _setup->nodes;
+    nodes.resize(_config.servers.size());
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         auto& n = nodes[i];
         const auto& s = _config.servers[i];
@@ -299,12 +319,10 @@ result<void> resolver::init() {
         n.udp_port = n.tcp_port = s.port;
         n.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
     }
-    in_addr src4{};
-    unsigned char src6[16] = {};
-    if (_config.source_ipv4 && inet_pton(AF_INET, _config.source_ipv4->c_str(), &src4) != 1) {
+    if (_config.source_ipv4 && inet_pton(AF_INET, _config.source_ipv4->c_str(), &_setup->src4) != 1) {
         return errc::invalid_argument;
     }
-    if (_config.source_ipv6 && inet_pton(AF_INET6, _config.source_ipv6->c_str(), src6) != 1) {
+    if (_config.source_ipv6 && inet_pton(AF_INET6, _config.source_ipv6->c_str(), _setup->src6) != 1) {
         return errc::invalid_argument;
     }
 
@@ -315,7 +333,12 @@ result<void> resolver::init() {
     _side->timer.data = _side;
     _side->defer.data = _side;
     _side->open_handles = 2;
+    return open_generation();
+}
 
+result<void> resolver::open_generation() {
+    auto gen = std::make_unique<generation>();
+    gen->owner = this;
     ares_options o{};
     int mask = 0;
     // NOSEARCH/NOALIASES: never rewrite the name (search lists, HOSTALIASES). NOCHECKRESP: hand us SERVFAIL/REFUSED
@@ -336,9 +359,10 @@ result<void> resolver::init() {
     o.domains = nullptr;
     mask |= ARES_OPT_DOMAINS;
     o.sock_state_cb = [](void* data, ares_socket_t fd, int readable, int writable) {
-        static_cast<resolver*>(data)->on_socket_state(fd, readable != 0, writable != 0);
+        auto* g = static_cast<generation*>(data);
+        g->owner->on_socket_state(g, fd, readable != 0, writable != 0);
     };
-    o.sock_state_cb_data = this;
+    o.sock_state_cb_data = gen.get();
     mask |= ARES_OPT_SOCK_STATE_CB;
 #if ARES_VERSION >= 0x011F00
     // c-ares >= 1.31 caches answers by default. BR §3.2.2.9: results "MUST NOT be reused or cached"; a validation
@@ -347,31 +371,44 @@ result<void> resolver::init() {
     mask |= ARES_OPT_QUERY_CACHE;
 #endif
 
-    ares_channel ch = nullptr;
-    if (int st = ares_init_options(&ch, &o, mask); st != ARES_SUCCESS) {
+    if (int st = ares_init_options(&gen->ch, &o, mask); st != ARES_SUCCESS) {
         return ares_error(st);
     }
-    _channel = ch;
-    if (int st = ares_set_servers_ports(ch, nodes.data()); st != ARES_SUCCESS) {
+    if (int st = ares_set_servers_ports(gen->ch, _setup->nodes.data()); st != ARES_SUCCESS) {
+        ares_destroy(gen->ch); // no query, no socket yet: nothing is called back
         return ares_error(st);
     }
     if (_config.source_ipv4) {
-        ares_set_local_ip4(ch, ntohl(src4.s_addr)); // host byte order, per ares_set_local_ip4(3)
+        ares_set_local_ip4(gen->ch, ntohl(_setup->src4.s_addr)); // host byte order, per ares_set_local_ip4(3)
     }
     if (_config.source_ipv6) {
-        ares_set_local_ip6(ch, src6);
+        ares_set_local_ip6(gen->ch, _setup->src6);
     }
+    _gens.push_back(std::move(gen));
     return {};
+}
+
+void resolver::reap_generations() {
+    // Only between c-ares calls: a channel is never destroyed from inside its own ares_process_fd.
+    for (std::size_t i = 0; i + 1 < _gens.size();) {
+        if (_gens[i]->in_flight == 0) {
+            ares_destroy(_gens[i]->ch); // closes its sockets through sock_state_cb; no query left to call back
+            _gens.erase(_gens.begin() + static_cast<std::ptrdiff_t>(i));
+        } else {
+            ++i;
+        }
+    }
 }
 
 resolver::~resolver() {
     _closing = true;
-    if (_channel != nullptr) {
+    for (auto& gen : _gens) {
         // Runs every pending callback with ARES_EDESTRUCTION (-> outcome::cancelled, delivered right here) and
         // reports each socket closed through sock_state_cb, which closes its poll handle.
-        ares_destroy(channel_of(_channel));
-        _channel = nullptr;
+        ares_destroy(gen->ch);
+        gen->ch = nullptr;
     }
+    _gens.clear();
     // Queries still waiting for a slot never reached c-ares: they end the same way as the ones it cancelled.
     while (!_waiting.empty()) {
         std::unique_ptr<pending> p = std::move(_waiting.front());
@@ -406,7 +443,7 @@ query_handle resolver::query(std::string_view name, std::uint16_t type, query_ca
     state->callback = std::move(callback);
 
     auto wire = build_query(name, type, _config);
-    if (_closing || _channel == nullptr || !wire) {
+    if (_closing || _gens.empty() || !wire) {
         query_result res;
         res.kind = outcome::cancelled;
         res.qname = canonical_name(name);
@@ -418,7 +455,8 @@ query_handle resolver::query(std::string_view name, std::uint16_t type, query_ca
         return query_handle(state);
     }
 
-    auto p = std::make_unique<pending>(pending{this, state, canonical_name(name), type, uv_hrtime(), std::move(*wire)});
+    auto p = std::make_unique<pending>(
+        pending{this, nullptr, state, canonical_name(name), type, uv_hrtime(), std::move(*wire)});
     if (_in_flight >= _config.max_in_flight) {
         _waiting.push_back(std::move(p));
     } else {
@@ -428,12 +466,19 @@ query_handle resolver::query(std::string_view name, std::uint16_t type, query_ca
 }
 
 void resolver::send(std::unique_ptr<pending> p) {
+    generation* gen = _gens.back().get();
+    if (_config.udp_max_queries != 0 && gen->sent >= _config.udp_max_queries && open_generation()) {
+        gen = _gens.back().get(); // if a new channel cannot be made, keep the old one: availability first
+        reap_generations();       // the previous one may already be idle
+    }
+    ++gen->sent;
+    ++gen->in_flight;
+    p->gen = gen;
     pending* raw = p.release(); // owned by c-ares until its callback, which always runs
     ++_in_flight;
     ++_submitting;
     ares_send(
-        channel_of(_channel), reinterpret_cast<const unsigned char*>(raw->wire.data()),
-        static_cast<int>(raw->wire.size()),
+        gen->ch, reinterpret_cast<const unsigned char*>(raw->wire.data()), static_cast<int>(raw->wire.size()),
         [](void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
             std::unique_ptr<pending> q(static_cast<pending*>(arg));
             q->owner->on_complete(*q, status, abuf, alen);
@@ -455,6 +500,7 @@ void resolver::send_waiting() {
 
 void resolver::on_complete(pending& p, int status, const unsigned char* abuf, int alen) {
     --_in_flight; // the slot is refilled by send_waiting() once c-ares has returned (see process())
+    --p.gen->in_flight;
     if (!p.state->callback) {
         return; // detached: the answer is dropped unread
     }
@@ -474,6 +520,7 @@ void resolver::deliver(const std::shared_ptr<query_handle::state>& state, query_
                 &_side->defer,
                 [](uv_timer_t* t) {
                     resolver* self = static_cast<loop_side*>(t->data)->owner;
+                    self->reap_generations();
                     self->send_waiting(); // a synchronous failure inside ares_send freed a slot
                     self->drain_deferred();
                 },
@@ -506,7 +553,7 @@ void resolver::drain_deferred() {
 
 // ---- the loop side: Node's cares_wrap pattern ----------------------------------------------------------------
 
-void resolver::on_socket_state(int fd, bool readable, bool writable) {
+void resolver::on_socket_state(generation* gen, int fd, bool readable, bool writable) {
     auto it = _side->sockets.find(fd);
     if (!readable && !writable) {
         if (it != _side->sockets.end()) { // c-ares is about to close fd: stop watching it first
@@ -515,10 +562,11 @@ void resolver::on_socket_state(int fd, bool readable, bool writable) {
         }
         return;
     }
-    dns_socket* s = nullptr;
+    loop_side::watch* s = nullptr;
     if (it == _side->sockets.end()) {
-        s = new dns_socket;
+        s = new loop_side::watch;
         s->fd = fd;
+        s->gen = gen;
         if (int st = uv_poll_init_socket(_loop, &s->poll, fd); st != 0) {
             // LCOV_EXCL_START: DefensiveCoding. Should never fail; if it does, the query times out instead.
             delete s;
@@ -533,47 +581,57 @@ void resolver::on_socket_state(int fd, bool readable, bool writable) {
     }
     uv_poll_start(&s->poll, (readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0),
                   [](uv_poll_t* h, int st, int ev) {
-                      auto* sock = reinterpret_cast<dns_socket*>(h);
+                      auto* sock = reinterpret_cast<loop_side::watch*>(h);
                       auto* side = static_cast<loop_side*>(h->data);
-                      side->owner->on_poll(sock->fd, st, ev);
+                      side->owner->on_poll(sock->gen, sock->fd, st, ev);
                   });
 }
 
-void resolver::process(int read_fd, int write_fd) {
+void resolver::process(generation* gen, int read_fd, int write_fd) {
     // Completions found by c-ares are only collected here (deliver() parks them while _processing > 0) and handed to
     // the callbacks after ares_process_fd returned. Were callbacks run inside it, a callback starting the next query
     // (a closed loop, a CAA climb) would send while c-ares 1.18's read loop is still draining the socket; against a
     // server that answers as fast as we read, the socket never drains, ares_process_fd never returns and the whole
     // reactor starves (the bare client in bench/dns livelocks exactly so at a few thousand queries in flight).
     ++_processing;
-    ares_process_fd(channel_of(_channel), read_fd, write_fd);
+    if (gen != nullptr) {
+        ares_process_fd(gen->ch, read_fd, write_fd);
+    } else {
+        for (auto& g : _gens) { // the timeout pass, on every live channel
+            ares_process_fd(g->ch, read_fd, write_fd);
+        }
+    }
     --_processing;
+    reap_generations();
     send_waiting(); // first, so queries started by the callbacks below queue behind the ones already waiting
     drain_deferred();
 }
 
-void resolver::on_poll(int fd, int status, int events) {
+void resolver::on_poll(generation* gen, int fd, int status, int events) {
     // On a poll error let c-ares try both directions: it will see the socket error and fail over (Node does this).
     const bool rd = status < 0 || (events & UV_READABLE) != 0;
     const bool wr = status < 0 || (events & UV_WRITABLE) != 0;
-    process(rd ? fd : ARES_SOCKET_BAD, wr ? fd : ARES_SOCKET_BAD);
+    process(gen, rd ? fd : ARES_SOCKET_BAD, wr ? fd : ARES_SOCKET_BAD);
     arm_timer();
 }
 
 void resolver::on_timer() {
     // ares_process_fd with no fd runs only the timeout pass: expired tries are resent to the next server or fail.
-    process(ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    process(nullptr, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
     if (_in_flight == 0) {
         return;
     }
     // The only ares_timeout() call (O(n) in 1.18): once per firing, never per I/O event.
     timeval max{static_cast<time_t>(_config.timeout_ms / 1000),
                 static_cast<suseconds_t>((_config.timeout_ms % 1000) * 1000)};
-    timeval tv{};
-    const timeval* next = ares_timeout(channel_of(_channel), &max, &tv);
-    std::uint64_t ms =
-        next ? static_cast<std::uint64_t>(next->tv_sec) * 1000 + static_cast<std::uint64_t>(next->tv_usec + 999) / 1000
-             : _config.timeout_ms;
+    // ares_timeout() returns min(its channel's earliest deadline, maxtv), never NULL when maxtv is given; feeding
+    // each channel the running minimum yields the minimum over all live channels.
+    for (auto& g : _gens) {
+        timeval tv{};
+        max = *ares_timeout(g->ch, &max, &tv);
+    }
+    const std::uint64_t ms =
+        static_cast<std::uint64_t>(max.tv_sec) * 1000 + static_cast<std::uint64_t>(max.tv_usec + 999) / 1000;
     uv_timer_start(
         &_side->timer, [](uv_timer_t* t) { static_cast<loop_side*>(t->data)->owner->on_timer(); }, ms == 0 ? 1 : ms, 0);
 }

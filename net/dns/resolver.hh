@@ -51,6 +51,9 @@ struct resolver_config {
     /// Queries handed to c-ares at once; more wait in FIFO order for a free slot. c-ares 1.18 draws a random unused
     /// 16-bit ID per query by retrying, which gets slow near 65536 in flight and never ends at 65536.
     std::size_t max_in_flight = 16384;
+    /// Sends per c-ares channel before a fresh one (fresh UDP socket, fresh source port) takes over; 0 = never.
+    /// c-ares >= 1.20 calls this ARES_OPT_UDP_MAX_QUERIES; 1.18 keeps one port for as long as queries keep it busy.
+    std::size_t udp_max_queries = 256;
 };
 
 /// How a query ended. Exactly one per query.
@@ -152,12 +155,16 @@ public:
     uv_loop_t* loop() const noexcept { return _loop; }
 
 private:
-    struct loop_side; // uv handles + fd map; freed after the last close callback
-    struct pending;   // per-query state passed to c-ares as `arg`
+    struct loop_side;     // uv handles + fd map; freed after the last close callback
+    struct pending;       // per-query state passed to c-ares as `arg`
+    struct generation;    // one c-ares channel; retired after udp_max_queries sends, destroyed once drained
+    struct channel_setup; // the parsed servers and source addresses every new channel is set up from
     resolver(uv_loop_t* loop, resolver_config config);
     result<void> init();
-    void on_socket_state(int fd, bool readable, bool writable);
-    void on_poll(int fd, int status, int events);
+    result<void> open_generation();
+    void reap_generations();
+    void on_socket_state(generation* gen, int fd, bool readable, bool writable);
+    void on_poll(generation* gen, int fd, int status, int events);
     void on_timer();
     void on_complete(pending& p, int status, const unsigned char* abuf, int alen);
     void deliver(const std::shared_ptr<query_handle::state>& state, query_result&& res);
@@ -165,11 +172,12 @@ private:
     void arm_timer();
     void send(std::unique_ptr<pending> p);
     void send_waiting();
-    void process(int read_fd, int write_fd);
+    void process(generation* gen, int read_fd, int write_fd);
 
     uv_loop_t* _loop;
     resolver_config _config;
-    void* _channel = nullptr; // ares_channel (kept opaque so this header does not pull in ares.h)
+    std::unique_ptr<channel_setup> _setup;
+    std::vector<std::unique_ptr<generation>> _gens; // back() takes new queries; older ones drain, then go
     loop_side* _side = nullptr;
     std::size_t _in_flight = 0;
     std::deque<std::unique_ptr<pending>> _waiting; // FIFO of queries beyond max_in_flight

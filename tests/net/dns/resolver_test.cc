@@ -492,6 +492,73 @@ TEST_F(ResolverTest, TwoPerspectivesNeverShareASocket) {
     EXPECT_EQ(peers.size(), 2u);
 }
 
+/// Sends `names` one after another (each after the previous answer) while "hold.test" stays unanswered, so c-ares
+/// never goes idle and would keep its UDP socket; returns the source ports the server saw, in order.
+std::vector<std::uint16_t> ports_under_load(resolver& r, t::fake_dns_server& server, int n,
+                                            const std::function<bool(const std::function<bool()>&)>& run) {
+    bool held_done = false;
+    auto hold = r.query("hold.test", rr_type::a, [&](query_result&&) { held_done = true; });
+    int answered = 0;
+    std::function<void()> next = [&] {
+        (void)r.query("q" + std::to_string(answered) + ".test", rr_type::a, [&](query_result&& q) {
+            EXPECT_EQ(q.kind, outcome::answer);
+            if (++answered < n) {
+                next();
+            }
+        });
+    };
+    next();
+    EXPECT_TRUE(run([&] { return answered == n; }));
+    EXPECT_FALSE(held_done);
+    hold.detach(); // its callback refers to this frame; the query itself stays in flight
+    std::vector<std::uint16_t> ports;
+    for (const auto& q : server.requests()) {
+        ports.push_back(q.peer_port);
+    }
+    return ports;
+}
+
+TEST_F(ResolverTest, SourcePortRotatesAfterUdpMaxQueries) {
+    _server.set_handler([](const t::request& req) {
+        if (req.qname == "hold.test") {
+            return t::reply::none();
+        }
+        auto p = t::response_to(req);
+        p.answers = {t::a(req.qname, "192.0.2.1")};
+        return t::reply::with(p.build());
+    });
+    auto c = config();
+    c.timeout_ms = 5000;
+    c.udp_max_queries = 3;
+    auto& r = make(c);
+    const auto ports = ports_under_load(r, _server, 5, [&](const auto& done) { return run_until(done); });
+    ASSERT_EQ(ports.size(), 6u); // hold + q0..q4
+    // hold, q0, q1 share the first channel's busy socket; q2 goes out on a second channel with its own socket. (The
+    // second channel is idle between q2, q3 and q4, and c-ares closes idle sockets, so those get fresh ports too.)
+    EXPECT_EQ(ports[0], ports[1]);
+    EXPECT_EQ(ports[1], ports[2]);
+    EXPECT_NE(ports[2], ports[3]);
+    EXPECT_EQ(r.in_flight(), 1u); // "hold" keeps the first channel alive; destruction cancels it (TearDown)
+}
+
+TEST_F(ResolverTest, WithoutRotationOneBusySocketKeepsItsPort) {
+    _server.set_handler([](const t::request& req) {
+        if (req.qname == "hold.test") {
+            return t::reply::none();
+        }
+        auto p = t::response_to(req);
+        p.answers = {t::a(req.qname, "192.0.2.1")};
+        return t::reply::with(p.build());
+    });
+    auto c = config();
+    c.timeout_ms = 5000;
+    c.udp_max_queries = 0;
+    auto& r = make(c);
+    const auto ports = ports_under_load(r, _server, 5, [&](const auto& done) { return run_until(done); });
+    ASSERT_EQ(ports.size(), 6u);
+    EXPECT_EQ(std::set<std::uint16_t>(ports.begin(), ports.end()).size(), 1u); // c-ares 1.18's behaviour
+}
+
 TEST_F(ResolverTest, DestroyWithQueriesInFlightCancelsThemAndClosesEverything) {
     auto& r = make(); // the server never answers
     int cancelled = 0;

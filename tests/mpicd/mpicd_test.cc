@@ -846,6 +846,25 @@ TEST_F(mpicd_test, perspective_role_serves_checks_only_to_the_coordinator_certif
     EXPECT_EQ(_mpicd->wait_exit(20s), 0);
 }
 
+TEST_F(mpicd_test, perspective_role_that_could_authenticate_nobody_is_a_config_error) {
+    // Mutual TLS configured, but neither client certificates nor tokens accepted as authentication: every request,
+    // the coordinator's included, would be a 401. Refused at start-up, naming the key to set.
+    openssl_pki pki;
+    ASSERT_TRUE(pki.make(_dir, "coordinator")) << read_text(_dir + "/openssl.log");
+    auto config = write_file("agent.toml", config_with("[api]\nrole = \"perspective\"\nperspective_code = \"eu-west\"\n"
+                                                       "tls_cert_file = \"" +
+                                                       pki.server_cert +
+                                                       "\"\n"
+                                                       "tls_key_file = \"" +
+                                                       pki.server_key +
+                                                       "\"\n"
+                                                       "client_ca_file = \"" +
+                                                       pki.ca_cert + "\"\n"));
+    auto run = mpicd_process::run({"--check-config", "--config", config, "--listen", "127.0.0.1:0"}, _dir);
+    EXPECT_EQ(run.exit_code, 2) << run.out << run.err;
+    EXPECT_NE(run.err.find("auth.allow_client_certificates"), std::string::npos) << run.err;
+}
+
 TEST_F(mpicd_test, perspective_role_without_mutual_tls_is_a_config_error) {
     auto config =
         write_file("agent.toml", config_with("[api]\nrole = \"perspective\"\nperspective_code = \"eu-west\"\n"));

@@ -131,6 +131,12 @@ bool validate_daemon_config(const daemon_config& config, std::vector<std::string
         // Agents accept only the coordinator's client certificate (BR.md 1207: authenticated, encrypted channel).
         errors.push_back("api.client_ca_file: a perspective agent requires mutual TLS with the coordinator's CA");
     }
+    if (config.daemon_role == role::perspective && !config.client_ca_file.empty() &&
+        !config.allow_client_certificates && config.tokens.empty() && !config.auth_disabled) {
+        // Without this the TLS layer admits the coordinator and the API then answers it 401: nobody is served.
+        errors.push_back("auth.allow_client_certificates: a perspective agent authenticates the coordinator by its "
+                         "client certificate; set it to true (or configure auth.tokens)");
+    }
     if (config.daemon_role == role::perspective && config.perspective_code.empty()) {
         errors.push_back("api.perspective_code: a perspective agent must name the perspective it runs");
     }

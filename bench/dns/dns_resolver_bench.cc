@@ -12,6 +12,7 @@
 // user+sys time (getrusage RUSAGE_THREAD), so the responder's CPU is not counted.
 //
 // Usage: dns_resolver_bench [--in-flight N] [--seconds S] [--rounds R] [--server 127.0.0.1:5353]
+//                           [--udp-max-queries N]   (our resolver's channel rotation; 0 = off)
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -289,12 +290,13 @@ private:
 /// Our resolver, with the comparison a dns-01 check makes.
 class mpic_client {
 public:
-    mpic_client(uv_loop_t* loop, const std::string& ip, std::uint16_t port) {
+    mpic_client(uv_loop_t* loop, const std::string& ip, std::uint16_t port, std::size_t udp_max_queries) {
         mpic::net::dns::resolver_config c;
         c.perspective = "bench";
         c.servers = {{ip, port}};
         c.timeout_ms = 2000;
         c.tries = 2;
+        c.udp_max_queries = udp_max_queries;
         auto r = mpic::net::dns::resolver::create(loop, c);
         if (!r) {
             std::fprintf(stderr, "resolver: %s\n", r.error().message().c_str());
@@ -350,6 +352,7 @@ int main(int argc, char** argv) {
     int rounds = 3;
     std::string server_ip = "127.0.0.1";
     std::uint16_t server_port = 0;
+    std::size_t udp_max_queries = mpic::net::dns::resolver_config{}.udp_max_queries;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i], v = argv[i + 1];
         if (k == "--in-flight") {
@@ -358,6 +361,8 @@ int main(int argc, char** argv) {
             seconds = std::stod(v);
         } else if (k == "--rounds") {
             rounds = std::stoi(v);
+        } else if (k == "--udp-max-queries") {
+            udp_max_queries = std::stoul(v);
         } else if (k == "--server") {
             server_ip = v.substr(0, v.rfind(':'));
             server_port = static_cast<std::uint16_t>(std::stoul(v.substr(v.rfind(':') + 1)));
@@ -375,14 +380,15 @@ int main(int argc, char** argv) {
     ares_library_init(ARES_LIB_INIT_ALL);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    std::printf("# c-ares %s, libuv %s, server %s:%u (%s), %zu in flight, %.1f s x %d rounds, client on CPU 0\n",
+    std::printf("# c-ares %s, libuv %s, server %s:%u (%s), %zu in flight, %.1f s x %d rounds, client on CPU 0, "
+                "mpic udp_max_queries %zu\n",
                 ares_version(nullptr), uv_version_string(), server_ip.c_str(), server_port,
-                builtin ? "built-in responder on CPU 1" : "external", in_flight, seconds, rounds);
+                builtin ? "built-in responder on CPU 1" : "external", in_flight, seconds, rounds, udp_max_queries);
     std::printf("%-6s %-5s %12s %12s %10s\n", "client", "round", "checks/s", "cpu_us/check", "failed");
     std::vector<double> rate[2], cpu[2];
     {
         bare_client bare(&loop, server_ip, server_port);
-        mpic_client ours(&loop, server_ip, server_port);
+        mpic_client ours(&loop, server_ip, server_port, udp_max_queries);
         run_closed_loop(&loop, bare, in_flight, 0.3); // warm-up: sockets open, caches hot
         run_closed_loop(&loop, ours, in_flight, 0.3);
         for (int r = 0; r < rounds; ++r) {

@@ -48,7 +48,16 @@ bool caa_climb::tolerable(const caa_lookup& outcome) const noexcept {
     if (outcome.status != caa_lookup_status::servfail && outcome.status != caa_lookup_status::timeout) {
         return false;
     }
-    return !(_options.primary && outcome.dnssec_failure);
+    if (!_options.primary) {
+        return true; // BR 3.2.2.8.1: remotes MAY skip DNSSEC validation for CAA
+    }
+    if (outcome.status == caa_lookup_status::timeout) {
+        return true; // a validating resolver answers bogus data with SERVFAIL, never with silence
+    }
+    // BR 3.2.2.8.1: a DNSSEC validation error at the primary is never permission. A bare SERVFAIL may be one (a
+    // resolver that sends no RFC 8914 EDE reports bogus data exactly so), so only a SERVFAIL whose EDE shows a
+    // non-DNSSEC cause is tolerated here. Found by tests/integration (checks_dnssec, unbound without `ede: yes`).
+    return !outcome.dnssec_failure && outcome.non_dnssec_cause;
 }
 
 void caa_climb::feed(caa_lookup outcome) {

@@ -35,6 +35,11 @@ struct caa_lookup {
     /// The resolver reported a DNSSEC validation failure (RFC 8914 EDE 5–12, e.g. 6 "DNSSEC Bogus"). Such a failure
     /// at the primary is never treated as permission (BR 3.2.2.8.1, RFC 8659 §6.4).
     bool dnssec_failure = false;
+    /// The reply carried an RFC 8914 EDE and none in the DNSSEC range (e.g. only 22 "No Reachable Authority" or
+    /// 23 "Network Error"): the failure is known NOT to be a validation failure. A SERVFAIL without any EDE proves
+    /// nothing either way (a validating resolver without EDE, e.g. unbound's default `ede: no`, answers bogus data
+    /// with a bare SERVFAIL), so at the primary only a SERVFAIL with this evidence may be tolerated.
+    bool non_dnssec_cause = false;
 };
 
 /// Options of one climb (check_request fields).
@@ -51,7 +56,8 @@ struct caa_climb_options {
 ///
 /// Lookup failures (SERVFAIL, REFUSED, timeout, malformed, truncated, unreachable) end the climb in `failed` (deny,
 /// BR 3.2.2.8 and standards §7.2) unless `allow_lookup_failure` is set and the failure is a SERVFAIL or timeout that is
-/// not a DNSSEC failure seen at the primary: then the same name is queried once more, and a second SERVFAIL/timeout
+/// not a DNSSEC failure seen at the primary (at the primary a SERVFAIL counts as one unless its EDE proves otherwise:
+/// caa_lookup::non_dnssec_cause): then the same name is queried once more, and a second SERVFAIL/timeout
 /// ends in `failure_tolerated` (BR 3.2.2.8: "retried at least once"). Any other outcome of the retry is used as usual.
 ///
 /// Invariants: exactly one of the terminal states is reached after at most 2 × (number of labels) feeds;

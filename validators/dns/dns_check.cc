@@ -73,6 +73,8 @@ caa_lookup to_caa_lookup(const net::dns::query_result& result) {
     using net::dns::outcome;
     caa_lookup lookup;
     lookup.dnssec_failure = is_dnssec_failure(result);
+    lookup.non_dnssec_cause =
+        !lookup.dnssec_failure && result.msg && result.msg->opt && !result.msg->opt->extended_errors.empty();
     switch (result.kind) {
     case outcome::answer:
         lookup.status = caa_lookup_status::records;

@@ -13,16 +13,20 @@ namespace mpic::validators {
 namespace {
 
 caa_lookup empty() {
-    return {caa_lookup_status::no_data, {}, false};
+    return {caa_lookup_status::no_data, {}, false, false};
 }
 caa_lookup nx() {
-    return {caa_lookup_status::nxdomain, {}, false};
+    return {caa_lookup_status::nxdomain, {}, false, false};
 }
 caa_lookup fail(caa_lookup_status s, bool dnssec = false) {
-    return {s, {}, dnssec};
+    return {s, {}, dnssec, false};
+}
+/// A SERVFAIL whose RFC 8914 EDE names a non-DNSSEC cause (e.g. 22 "No Reachable Authority").
+caa_lookup servfail_known_cause() {
+    return {caa_lookup_status::servfail, {}, false, true};
 }
 caa_lookup set(std::vector<caa_property> records) {
-    return {caa_lookup_status::records, std::move(records), false};
+    return {caa_lookup_status::records, std::move(records), false, false};
 }
 caa_property issue(std::string value) {
     return {0, "issue", std::move(value)};
@@ -109,9 +113,31 @@ TEST(CaaClimb, C19_ServfailRetriedThenToleratedWithOptIn) {
     const auto climb =
         run("www.example.com",
             {{"www.example.com", {fail(caa_lookup_status::servfail), fail(caa_lookup_status::servfail)}}},
-            {.allow_lookup_failure = true, .primary = true});
+            {.allow_lookup_failure = true, .primary = false});
     EXPECT_EQ(climb.current_state(), caa_climb::state::failure_tolerated);
     EXPECT_EQ(climb.names_queried(), (names{"www.example.com", "www.example.com"}));
+}
+
+TEST(CaaClimb, C19_ServfailWithNonDnssecEdeToleratedAtPrimary) {
+    const auto climb = run("www.example.com", {{"www.example.com", {servfail_known_cause(), servfail_known_cause()}}},
+                           {.allow_lookup_failure = true, .primary = true});
+    EXPECT_EQ(climb.current_state(), caa_climb::state::failure_tolerated);
+}
+
+TEST(CaaClimb, C24_BareServfailAtPrimaryIsNeverTolerated) {
+    // A validating resolver without EDE (unbound's default) answers bogus data with a bare SERVFAIL: at the primary
+    // that may be a DNSSEC failure, so it is not permission (BR 3.2.2.8.1).
+    const auto climb = run("www.example.com", {{"www.example.com", {fail(caa_lookup_status::servfail)}}},
+                           {.allow_lookup_failure = true, .primary = true});
+    EXPECT_EQ(climb.current_state(), caa_climb::state::failed);
+    EXPECT_EQ(climb.names_queried().size(), 1U);
+}
+
+TEST(CaaClimb, TimeoutAtPrimaryRetriedThenTolerated) {
+    const auto climb =
+        run("example.com", {{"example.com", {fail(caa_lookup_status::timeout), fail(caa_lookup_status::timeout)}}},
+            {.allow_lookup_failure = true, .primary = true});
+    EXPECT_EQ(climb.current_state(), caa_climb::state::failure_tolerated);
 }
 
 TEST(CaaClimb, C19_ServfailWithoutOptInFails) { // the default (standards §7.2, Boulder)

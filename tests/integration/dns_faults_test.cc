@@ -107,6 +107,10 @@ TEST_F(checks_dns_faults, c19_servfail_for_caa_denies_unless_opted_in) {
     EXPECT_FALSE(r.details.caa_record_present);
     EXPECT_EQ(r.details.found_at, "servfail.f.chk");
     EXPECT_EQ(r.details.response_code, "SERVFAIL");
+    // At the primary a bare SERVFAIL (no RFC 8914 EDE) may hide a DNSSEC failure: never permission (BR 3.2.2.8.1).
+    request.primary = true;
+    r = run(request, 1, &elapsed);
+    expect_lookup_error(r, "mpic_error:caa_checker:lookup", "SERVFAIL", elapsed);
 }
 
 TEST_F(checks_dns_faults, truncated_udp_answer_is_retried_over_tcp) {

@@ -142,7 +142,7 @@ std::string sha256_base64url(std::string_view text) {
 }
 
 std::string access_log(const lab::lab& l) {
-    std::ifstream in(l.dir() + "/access.log");
+    std::ifstream in(l.access_log_path());
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();

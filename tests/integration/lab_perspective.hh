@@ -96,7 +96,7 @@ validators::check_request tls_alpn_request(std::string_view target, std::string_
 /// base64url (no padding) of SHA-256(text): the dns-01 / tls-alpn-01 digest of a key authorization.
 std::string sha256_base64url(std::string_view text);
 
-/// The nginx access log of the lab (lab.dir()/access.log); empty if absent.
+/// The nginx access log of the lab (lab::access_log_path()); empty if absent.
 std::string access_log(const lab::lab& l);
 /// True once `needle` appears in the access log, polling up to `wait` (nginx logs after it has answered).
 bool access_log_has(const lab::lab& l, std::string_view needle,

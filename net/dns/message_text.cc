@@ -1,6 +1,7 @@
 // Text around the DNS message reader: mnemonics, presentation form (what api.md's `records_seen` shows) and the
 // CNAME/DNAME chain walk validators report as `cname_chain`.
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <string>
 #include <unordered_map>
@@ -275,6 +276,14 @@ std::vector<std::string> alias_chain::names(std::string_view qname) const {
 }
 
 result<alias_chain> follow_aliases(const message& msg, std::string_view qname, std::size_t max_steps) {
+    // Fast path, the common case: no alias in the answer at all, so nothing to index.
+    const bool any_alias = std::any_of(msg.answers.begin(), msg.answers.end(),
+                                       [](const record& rr) { return rr.is(rr_type::cname) || rr.is(rr_type::dname); });
+    if (!any_alias) {
+        alias_chain chain;
+        chain.final_name = canonical_name(qname);
+        return chain;
+    }
     // Index once so a hostile answer with thousands of records costs O(n), not O(n * steps).
     struct alias_rr {
         const std::string* owner;
@@ -338,10 +347,17 @@ result<alias_chain> follow_aliases(const message& msg, std::string_view qname, s
 }
 
 std::vector<const record*> records_at(const message& msg, std::string_view owner, std::uint16_t type) {
-    const std::string name = canonical_name(owner);
+    // Canonicalise only when needed (the usual caller passes chain.final_name, already canonical).
+    const bool canonical = (owner.empty() || owner.back() != '.') &&
+                           std::none_of(owner.begin(), owner.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    std::string copy;
+    if (!canonical) {
+        copy = canonical_name(owner);
+        owner = copy;
+    }
     std::vector<const record*> out;
     for (const auto& rr : msg.answers) {
-        if (rr.rr_class == class_in && rr.type == type && rr.name == name) {
+        if (rr.rr_class == class_in && rr.type == type && rr.name == owner) {
             out.push_back(&rr);
         }
     }

@@ -406,5 +406,32 @@ TEST_F(checks_dns, reverse_lookup_ptr_names_the_fqdn) {
     EXPECT_EQ(r_none.details.response_code, "NXDOMAIN");
 }
 
+TEST_F(checks_dns, three_hundred_concurrent_checks_each_get_their_own_answer) {
+    // One perspective, 300 checks in flight at once against BIND (CAA climbs, dns-01 passes and failures): every
+    // result belongs to its own request (no answer crosses between queries) and each callback runs once.
+    lab_perspective p(lab(), at(2));
+    std::vector<validators::check_request> requests;
+    for (int i = 0; i < 100; ++i) {
+        requests.push_back(dns01("d1.chk", "d1-digest"));
+        requests.push_back(dns01("poisoned.chk", "poisoned-good-digest")); // forged for perspective 2
+        requests.push_back(caa_request(i % 2 == 0 ? "c7.caa.chk" : "c3.caa.chk"));
+    }
+    const auto results = p.run_all(requests, 8000);
+    ASSERT_EQ(results.size(), requests.size());
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        SCOPED_TRACE(i);
+        const auto& target = requests[i].target.name;
+        if (target == "d1.chk" || target == "c7.caa.chk") {
+            EXPECT_TRUE(results[i].passed) << first_error(results[i]);
+        } else {
+            EXPECT_TRUE(results[i].completed) << first_error(results[i]);
+            EXPECT_FALSE(results[i].passed);
+        }
+        if (target == "poisoned.chk") {
+            EXPECT_TRUE(contains(results[i].details.records_seen, "poisoned-forged-digest"));
+        }
+    }
+}
+
 } // namespace
 } // namespace mpic::test

@@ -120,5 +120,47 @@ TEST_F(checks_http_faults, per_source_answers_differ_between_perspectives) {
     EXPECT_EQ(r2.errors[0].type, "mpic_error:dcv_checker:mismatch");
 }
 
+TEST_F(checks_http_faults, cancel_while_the_server_holds_the_request_completes_once) {
+    const auto port = lab().fault_http_port();
+    ASSERT_TRUE(port.has_value());
+    lab_perspective p(lab(), at(1).with_http_port(*port));
+    const auto started = std::chrono::steady_clock::now();
+    auto r = p.run_and_cancel(http01_request("fh.chk", "tok-fh-none"), 300ms, 5000);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 2000ms);
+    EXPECT_FALSE(r.completed);
+    EXPECT_FALSE(r.passed);
+    ASSERT_EQ(r.errors.size(), 1U);
+    EXPECT_EQ(r.errors[0].type, "mpic_error:dcv_checker:cancelled");
+}
+
+TEST_F(checks_http_faults, concurrent_checks_on_one_perspective_each_get_their_own_answer) {
+    // 60 checks at once on one loop: good, forged (perspective 2 only), slow and oversized answers interleaved;
+    // no answer may leak into another check's result.
+    const auto port = lab().fault_http_port();
+    ASSERT_TRUE(port.has_value());
+    lab_perspective p(lab(), at(1).with_http_port(*port));
+    std::vector<validators::check_request> requests;
+    for (int i = 0; i < 20; ++i) {
+        requests.push_back(http01_request("fh.chk", "tok-fh-ok"));
+        requests.push_back(http01_request("fh.chk", "tok-fh-chunked"));
+        requests.push_back(http01_request("fh.chk", i % 2 == 0 ? "tok-fh-big" : "tok-fh-missing"));
+    }
+    const auto results = p.run_all(requests, 3000);
+    ASSERT_EQ(results.size(), requests.size());
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        SCOPED_TRACE(i);
+        const auto& token = requests[i].dcv.token;
+        if (token == "tok-fh-ok" || token == "tok-fh-chunked") {
+            EXPECT_TRUE(results[i].passed) << first_error(results[i]);
+            EXPECT_EQ(results[i].details.response_page, token + ".thumb");
+        } else {
+            EXPECT_FALSE(results[i].passed);
+            ASSERT_EQ(results[i].errors.size(), 1U);
+            EXPECT_EQ(results[i].errors[0].type, "mpic_error:http");
+            EXPECT_EQ(results[i].details.response_status_code, token == "tok-fh-big" ? 200 : 404);
+        }
+    }
+}
+
 } // namespace
 } // namespace mpic::test

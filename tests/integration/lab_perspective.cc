@@ -88,6 +88,58 @@ validators::check_result lab_perspective::run(const validators::check_request& r
     return out.value_or(validators::check_result{});
 }
 
+std::vector<validators::check_result> lab_perspective::run_all(const std::vector<validators::check_request>& requests,
+                                                               std::uint64_t timeout_ms) {
+    std::vector<std::optional<validators::check_result>> out(requests.size());
+    std::vector<int> calls(requests.size(), 0);
+    std::size_t done = 0;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        validators::start_check(_runtime, std::make_shared<const validators::check_request>(requests[i]), timeout_ms,
+                                [&, i](validators::check_result&& result) {
+                                    ++calls[i];
+                                    ++done;
+                                    out[i] = std::move(result);
+                                });
+    }
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms + 3000);
+    while (done < requests.size() && std::chrono::steady_clock::now() < give_up) {
+        uv_run(&_loop, UV_RUN_ONCE);
+    }
+    uv_run(&_loop, UV_RUN_NOWAIT);
+    std::vector<validators::check_result> results;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        EXPECT_EQ(calls[i], 1) << "check " << i << ": the callback must run exactly once";
+        results.push_back(out[i].value_or(validators::check_result{}));
+    }
+    return results;
+}
+
+validators::check_result lab_perspective::run_and_cancel(const validators::check_request& request,
+                                                         std::chrono::milliseconds after, std::uint64_t timeout_ms) {
+    std::optional<validators::check_result> out;
+    int calls = 0;
+    auto handle = validators::start_check(_runtime, std::make_shared<const validators::check_request>(request),
+                                          timeout_ms, [&](validators::check_result&& result) {
+                                              ++calls;
+                                              out = std::move(result);
+                                          });
+    auto* timer = new uv_timer_t; // freed in its close callback (libuv handle lifetime)
+    uv_timer_init(&_loop, timer);
+    timer->data = &handle;
+    uv_timer_start(
+        timer, [](uv_timer_t* t) { static_cast<validators::check_handle*>(t->data)->cancel(); },
+        static_cast<std::uint64_t>(after.count()), 0);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms + 3000);
+    while (!out && std::chrono::steady_clock::now() < give_up) {
+        uv_run(&_loop, UV_RUN_ONCE);
+    }
+    handle.cancel(); // after completion: a no-op
+    uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    uv_run(&_loop, UV_RUN_NOWAIT);
+    EXPECT_EQ(calls, 1) << "the check's callback must run exactly once";
+    return out.value_or(validators::check_result{});
+}
+
 validators::check_request dcv_request(std::string_view target, validators::validation_method method) {
     validators::check_request request;
     request.type = validators::check_type::dcv;

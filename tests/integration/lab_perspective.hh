@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <uv.h>
 
@@ -73,6 +74,16 @@ public:
     /// `elapsed` (optional) receives the wall time from start to callback.
     validators::check_result run(const validators::check_request& request, std::uint64_t timeout_ms = 5000,
                                  std::chrono::milliseconds* elapsed = nullptr);
+
+    /// Starts every request at once (one check each, all on this perspective's loop) and drives the loop until all
+    /// callbacks ran; results are in request order. Each callback must run exactly once.
+    std::vector<validators::check_result> run_all(const std::vector<validators::check_request>& requests,
+                                                  std::uint64_t timeout_ms = 5000);
+
+    /// Starts `request`, cancels it through its check_handle once `after` has passed on the loop clock, and returns
+    /// the result (the callback must run exactly once; cancelling again afterwards must not run it again).
+    validators::check_result run_and_cancel(const validators::check_request& request, std::chrono::milliseconds after,
+                                            std::uint64_t timeout_ms = 5000);
 
     validators::perspective_runtime& runtime() { return _runtime; }
 

@@ -110,6 +110,9 @@ void add_common(json& out, const mpic_response& response) {
         out["dcv_check_parameters"] = dcv_parameters_to_json(response.request.dcv);
     }
     out["lab_mode"] = response.lab_mode;
+    if (!response.policy_date.empty()) {
+        out["policy"] = {{"table", response.policy_table}, {"date", response.policy_date}};
+    }
     out["compliant"] = !response.non_compliant;
     if (!response.compliance_note.empty()) {
         out["compliance_note"] = response.compliance_note;

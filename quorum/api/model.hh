@@ -74,6 +74,8 @@ struct mpic_response {
     bool lab_mode = false;       ///< ports and addresses were mapped for the lab; never a real validation
     bool non_compliant = false;  ///< the perspective set does not meet the BR policy in force (development override)
     std::string compliance_note; ///< why non_compliant, empty otherwise
+    std::string policy_table;    ///< the quorum table applied ("br" or "strict")
+    std::string policy_date;     ///< the date whose BR phase-in applied, YYYY-MM-DD
     std::uint32_t decided_after_us = 0;
 
     bool is_valid() const noexcept {

@@ -131,7 +131,7 @@ std::string render_audit_record(const mpic_response& response, const audit_conte
                    {"check_type", to_string(response.request.kind)},
                    {"is_valid", response.is_valid()},
                    {"mpic_completed", response.mpic_completed()},
-                   {"policy", {{"table", context.policy_table}, {"date", context.policy_date}}},
+                   {"policy", {{"table", response.policy_table}, {"date", response.policy_date}}},
                    {"lab_mode", response.lab_mode},
                    {"compliant", !response.non_compliant},
                    {"results", std::move(results)}};

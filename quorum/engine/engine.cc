@@ -189,8 +189,8 @@ result<std::unique_ptr<engine>> engine::create(engine_config config, std::vector
     }
     if (state.config.policy.development_override || !state.report.compliant) {
         state.compliance_note = "NOT BR-COMPLIANT: policy.development_override is on";
-        if (!state.report.compliant) {
-            state.compliance_note += "; " + state.report.summary();
+        if (const auto why = state.report.summary(); !state.report.compliant && !why.empty()) {
+            state.compliance_note += "; " + why;
         }
     }
     state.cohort_secret = state.config.cohort_secret.empty() ? random_secret() : state.config.cohort_secret;

@@ -50,7 +50,7 @@ public:
                 effective_orchestration orchestration, std::vector<cohort_plan> plans, response_callback done)
         : _engine(engine), _services(services), _loop(loop), _request(std::move(request)),
           _orchestration(std::move(orchestration)), _plans(std::move(plans)), _done(std::move(done)),
-          _started_ns(now_ns()) {}
+          _started_ns(now_ns()), _date(engine.today()) {}
 
     void start() {
         _self = shared_from_this();
@@ -369,6 +369,8 @@ private:
         response.lab_mode = _engine.config.lab.has_value();
         response.non_compliant = !_engine.compliance_note.empty() || !_orchestration.rule.compliant;
         response.compliance_note = _engine.compliance_note;
+        response.policy_table = std::string(to_string(_engine.config.policy.table));
+        response.policy_date = to_string(_date);
         response.decided_after_us = static_cast<std::uint32_t>((now_ns() - _started_ns) / 1000);
         response.targets.resize(_request.targets.size());
         for (std::size_t t = 0; t < _request.targets.size(); ++t) {
@@ -403,6 +405,7 @@ private:
     std::shared_ptr<request_run> _self; ///< alive until answered
     uv_timer_t* _deadline = nullptr;    ///< freed in its close callback
     std::uint64_t _started_ns;
+    civil_date _date;  ///< the request's date: its BR phase applies
     std::uint64_t _deadline_at_ns = 0;
     bool _expired = false;
     bool _answered = false;

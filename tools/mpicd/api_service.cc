@@ -238,7 +238,6 @@ void api_service::handle_mpic(request&& req, responder res, std::string client) 
             return;
         }
         quorum::audit_context context;
-        context.policy_table = std::string(quorum::to_string(_engine.config().policy.table));
         context.client = client;
         context.received_unix_ms = received;
         auto record = quorum::render_audit_record(*outcome.response, context);

@@ -88,6 +88,13 @@ TEST(json_request, caa_with_parameters_normalises_issuer_domains) {
     EXPECT_EQ(echo["validation_method"], "dns-01");
 }
 
+TEST(json_request, u_labels_become_a_labels) {
+    auto r = parse_ok(R"({"check_type":"caa","domain_or_ip_target":"B\u00fccher.Example"})");
+    EXPECT_EQ(r.targets.at(0).name, "xn--bcher-kva.example"); // RFC 5891 A-label, lowercased
+    auto wild = parse_ok(R"({"check_type":"caa","domain_or_ip_target":"*.b\u00fccher.example"})");
+    EXPECT_EQ(wild.targets.at(0).requested(), "*.xn--bcher-kva.example");
+}
+
 TEST(json_request, caa_on_ip_and_bracketed_ipv6_targets) {
     auto v4 = parse_ok(R"({"check_type":"caa","domain_or_ip_target":"192.0.2.1"})");
     EXPECT_TRUE(v4.targets.at(0).is_ip());

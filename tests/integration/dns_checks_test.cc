@@ -183,6 +183,27 @@ TEST_F(checks_dns, c38_ip_address_gets_no_caa_lookup) {
     EXPECT_TRUE(r.details.response_code.empty());
 }
 
+TEST_F(checks_dns, caa_tags_match_case_insensitively) {
+    auto r = run(caa_request("tagcase.caa.chk"));
+    expect_failed(r, "mpic_error:caa_checker:prohibited");
+    EXPECT_TRUE(r.details.caa_record_present);
+}
+
+TEST_F(checks_dns, smime_is_governed_by_issuemail_not_issue) {
+    expect_failed(run(caa_request("smime.caa.chk")), "mpic_error:caa_checker:prohibited");
+    auto smime = caa_request("smime.caa.chk");
+    smime.caa.cert_type = validators::certificate_type::s_mime;
+    expect_passed(run(smime));
+}
+
+TEST_F(checks_dns, issue_value_whitespace_is_allowed_around_separators) {
+    auto request = caa_request("ws.caa.chk");
+    request.caa.account_uri = "https://ca.example/acct/1";
+    expect_passed(run(request));
+    request.caa.account_uri = "https://ca.example/acct/2";
+    expect_failed(run(request), "mpic_error:caa_checker:prohibited");
+}
+
 TEST_F(checks_dns, per_perspective_caa_view_perspective_2_is_forbidden) {
     expect_passed(run_from(1, caa_request("split.caa.chk")));
     auto r2 = run_from(2, caa_request("split.caa.chk"));
@@ -250,6 +271,21 @@ TEST_F(checks_dns, dns01_follows_a_cname_delegation) {
     EXPECT_EQ(r.details.found_at, "challenges.delegate.chk");
     EXPECT_EQ(r.details.cname_chain,
               (std::vector<std::string>{"_acme-challenge.delegated.chk", "challenges.delegate.chk"}));
+}
+
+TEST_F(checks_dns, dns01_follows_a_dname_synthesised_cname) {
+    auto r = run(dns01("x.dname.chk", "dname-digest"));
+    expect_passed(r);
+    EXPECT_EQ(r.details.found_at, "_acme-challenge.x.dtarget.chk");
+    EXPECT_EQ(r.details.cname_chain,
+              (std::vector<std::string>{"_acme-challenge.x.dname.chk", "_acme-challenge.x.dtarget.chk"}));
+}
+
+TEST_F(checks_dns, records_seen_escapes_quote_backslash_and_non_ascii) {
+    auto r = run(dns01("escape.chk", "q\"b\\s\xC3\xA9"));
+    expect_passed(r);
+    ASSERT_EQ(r.details.records_seen.size(), 1U);
+    EXPECT_EQ(r.details.records_seen[0], "\"q\\\"b\\\\s\\195\\169\"");
 }
 
 TEST_F(checks_dns, per_perspective_views_perspective_2_sees_the_forged_txt) {

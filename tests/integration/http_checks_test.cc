@@ -217,6 +217,35 @@ TEST_F(checks_http, ip_identifier_is_fetched_without_dns) {
     EXPECT_EQ(r.details.resolved_ip, "127.0.0.1");
 }
 
+TEST_F(checks_http, redirect_to_an_ip_literal_uses_it_as_host) {
+    auto r = run(http01_request("iplit.chk", "tok-ip"));
+    expect_passed(r);
+    ASSERT_EQ(r.details.response_history.size(), 1U);
+    EXPECT_EQ(r.details.response_url, url("http://127.0.0.1", "tok-ip"));
+    EXPECT_EQ(r.details.resolved_ip, "127.0.0.1");
+}
+
+TEST_F(checks_http, http_to_https_on_the_same_host) {
+    auto r = run(http01_request("same.chk", "tok-same"));
+    expect_passed(r);
+    ASSERT_EQ(r.details.response_history.size(), 1U);
+    EXPECT_EQ(r.details.response_history[0].status, 301);
+    EXPECT_EQ(r.details.response_url, url("https://same.chk", "tok-same-final"));
+    EXPECT_GT(r.timings.tls_us, 0U);
+}
+
+TEST_F(checks_http, redirect_keeps_the_query_string) {
+    auto r = run(http01_request("query.chk", "tok-query"));
+    expect_passed(r);
+    EXPECT_EQ(r.details.response_url, url("http://query.chk", "tok-query-final?from=redirect&n=1"));
+    EXPECT_TRUE(fetched(std::string(challenge) + "tok-query-final?from=redirect&n=1"));
+}
+
+TEST_F(checks_http, too_many_response_headers_are_refused) {
+    auto r = run(http01_request("hdrs.chk", "tok-hdrs"));
+    expect_failed(r, "mpic_error:http", "head");
+}
+
 TEST_F(checks_http, per_perspective_answers_hijacked_and_unreachable) {
     expect_passed(run_from(1, http01_request("hijack.chk", "tok-hijack")));
     auto r2 = run_from(2, http01_request("hijack.chk", "tok-hijack"));

@@ -91,6 +91,14 @@ TEST_F(checks_http_faults, close_delimited_gigabyte_body_stops_at_the_cap) {
     EXPECT_LT(peak_rss_kib() - before, 32 * 1024) << "KiB of peak RSS growth";
 }
 
+TEST_F(checks_http_faults, body_cap_boundary) {
+    auto at_cap = run("tok-fh-cap");
+    EXPECT_TRUE(at_cap.completed);
+    ASSERT_EQ(at_cap.errors.size(), 1U);
+    EXPECT_EQ(at_cap.errors[0].type, "mpic_error:dcv_checker:mismatch") << at_cap.errors[0].message;
+    expect_http_failure(run("tok-fh-cap-plus-one"), "larger than 65536 bytes");
+}
+
 TEST_F(checks_http_faults, reset_mid_body_is_a_transport_failure) {
     std::chrono::milliseconds elapsed{};
     auto r = run("tok-fh-reset", 1, &elapsed);

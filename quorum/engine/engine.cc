@@ -143,13 +143,20 @@ void engine::impl::handle(core::reactor& r, mpic_request request, submit_callbac
     state.requests_started.fetch_add(1, std::memory_order_relaxed);
     const auto id = slot.next_run_id++;
     auto gate_hold = std::make_shared<core::gate::holder>(std::move(*holder));
-    auto on_response = [this, &slot, id, gate_hold, done = std::move(done)](mpic_response&& response) {
+    // A run may answer before start_request_run returns (every check failing synchronously); it is registered
+    // for shutdown only if it is still running then.
+    auto answered = std::make_shared<bool>(false);
+    auto on_response = [this, &slot, id, gate_hold, answered, done = std::move(done)](mpic_response&& response) {
+        *answered = true;
         slot.runs.erase(id);
         done({std::move(response), {}, {}});
         gate_hold->release();
     };
-    slot.runs.emplace(id, start_request_run(state, *slot.services, r.loop(), std::move(request), std::move(effective),
-                                            std::move(plans), std::move(on_response)));
+    auto run = start_request_run(state, *slot.services, r.loop(), std::move(request), std::move(effective),
+                                 std::move(plans), std::move(on_response));
+    if (!*answered) {
+        slot.runs.emplace(id, std::move(run));
+    }
 }
 
 engine::engine(std::unique_ptr<impl> state) : _impl(std::move(state)) {}

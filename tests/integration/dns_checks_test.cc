@@ -374,6 +374,23 @@ TEST_F(checks_dns, dns_persistent_expired_or_other_account_is_a_mismatch) {
     expect_failed(run(persistent("none.caa.chk")), "mpic_error:dcv_checker:not_found");
 }
 
+TEST_F(checks_dns, dns_persistent_wildcard_needs_policy_wildcard) {
+    expect_passed(run(persistent("*.dpw.chk")));
+    expect_failed(run(persistent("*.dp.chk")), "mpic_error:dcv_checker:mismatch");
+}
+
+TEST_F(checks_dns, cname_loop_is_a_lookup_error_for_dns01_and_caa) {
+    auto txt = run(dns01("cloop.chk", "x"));
+    EXPECT_FALSE(txt.passed);
+    EXPECT_FALSE(txt.completed);
+    ASSERT_EQ(txt.errors.size(), 1U);
+    EXPECT_EQ(txt.errors[0].type, "mpic_error:dcv_checker:lookup") << txt.errors[0].message;
+    auto caa = run(caa_request("caaloop.chk"));
+    EXPECT_FALSE(caa.passed);
+    ASSERT_EQ(caa.errors.size(), 1U);
+    EXPECT_EQ(caa.errors[0].type, "mpic_error:caa_checker:lookup") << caa.errors[0].message;
+}
+
 TEST_F(checks_dns, dns_account01_label_from_the_account_uri) {
     auto request = dcv_request("da.chk", validation_method::dns_account_01);
     request.dcv.expected_account_uri = "https://ca.example/acct/1";

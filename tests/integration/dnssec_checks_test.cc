@@ -89,6 +89,14 @@ TEST_F(checks_dnssec, c24_bogus_caa_at_the_primary_is_never_permission) {
     EXPECT_EQ(r.errors[0].type, "mpic_error:caa_checker:lookup") << r.errors[0].message;
 }
 
+TEST_F(checks_dnssec, caa_at_the_tld_apex_is_found_by_the_climb) {
+    auto r = run(caa_request("deep.name.under.sig"));
+    EXPECT_TRUE(r.passed) << first_error(r);
+    EXPECT_TRUE(r.details.caa_record_present);
+    EXPECT_EQ(r.details.found_at, "sig");
+    EXPECT_TRUE(r.details.ad_flag);
+}
+
 TEST_F(checks_dnssec, c15_cname_into_another_zone_takes_the_targets_caa) {
     auto r = run(caa_request("www.c15.pln"));
     EXPECT_FALSE(r.passed);

@@ -202,6 +202,19 @@ TEST_F(checks_http, h15_ipv6_connect_refused_falls_back_to_ipv4) {
     EXPECT_EQ(r.details.resolved_ip, "127.0.0.1");
 }
 
+TEST_F(checks_http, ipv6_only_name_without_a_listener_is_a_connect_failure) {
+    auto r = run(http01_request("v6only.chk", "tok-v6"));
+    expect_failed(r, "mpic_error:http", "connect");
+    EXPECT_EQ(r.details.resolved_ip, "::1");
+}
+
+TEST_F(checks_http, redirect_to_a_name_that_does_not_exist_is_a_lookup_failure) {
+    auto r = run(http01_request("tonx.chk", "tok-tonx"));
+    expect_failed(r, "mpic_error:dcv_checker:lookup", "nowhere.chk");
+    ASSERT_EQ(r.details.response_history.size(), 1U);
+    EXPECT_EQ(r.details.response_url, url("http://nowhere.chk", "tok-tonx"));
+}
+
 TEST_F(checks_http, connection_refused_is_a_transport_failure) {
     auto r = run(http01_request("dead.chk", "tok-dead"));
     expect_failed(r, "mpic_error:http", "connect");

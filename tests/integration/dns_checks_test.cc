@@ -265,6 +265,12 @@ TEST_F(checks_dns, dns01_multi_string_txt_is_joined) {
     expect_failed(run(dns01("multi.chk", "multi-part-one-")), "mpic_error:dcv_checker:mismatch");
 }
 
+TEST_F(checks_dns, answer_larger_than_udp_size_is_fetched_over_tcp) {
+    auto r = run(dns01("big.chk", "big-digest"));
+    expect_passed(r);
+    EXPECT_EQ(r.details.records_seen.size(), 13U);
+}
+
 TEST_F(checks_dns, dns01_follows_a_cname_delegation) {
     auto r = run(dns01("delegated.chk", "delegated-digest"));
     expect_passed(r);

@@ -3,6 +3,8 @@
 
 #include <openssl/evp.h>
 
+#include <array>
+
 #include "quorum/api/json_codec.hh"
 
 namespace mpic::quorum {
@@ -38,6 +40,39 @@ std::string unbase64(std::string_view text) {
     }
     out.resize(static_cast<std::size_t>(n) - pad);
     return out;
+}
+
+/// RCODE names (RFC 1035 §4.1.1, RFC 6895 §2.3) as numbers: the Open MPIC spec types `response_code` as an integer.
+constexpr std::array<std::string_view, 11> rcode_names{"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+                                                       "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE"};
+
+json rcode_to_json(const std::string& name) {
+    if (name.empty()) {
+        return nullptr;
+    }
+    for (std::size_t i = 0; i < rcode_names.size(); ++i) {
+        if (rcode_names[i] == name) {
+            return static_cast<int>(i);
+        }
+    }
+    if (name == "BADVERS") {
+        return 16;
+    }
+    if (name == "BADCOOKIE") {
+        return 23;
+    }
+    return name;  // an RCODE without a name: already numeric text
+}
+
+std::string rcode_from_json(const json& value) {
+    if (value.is_number_integer()) {
+        const auto code = value.get<int>();
+        if (code >= 0 && static_cast<std::size_t>(code) < rcode_names.size()) {
+            return std::string(rcode_names[static_cast<std::size_t>(code)]);
+        }
+        return code == 16 ? "BADVERS" : code == 23 ? "BADCOOKIE" : std::to_string(code);
+    }
+    return value.is_string() ? value.get<std::string>() : std::string();
 }
 
 json orchestration_to_json(const std::optional<orchestration_request>& params) {
@@ -236,7 +271,7 @@ json check_result_to_json(const check_result& r) {
             details["resolved_ip"] = d.resolved_ip.empty() ? json(nullptr) : json(d.resolved_ip);
         } else {
             details.update({{"records_seen", d.records_seen},
-                            {"response_code", d.response_code.empty() ? json(nullptr) : json(d.response_code)},
+                            {"response_code", rcode_to_json(d.response_code)},
                             {"ad_flag", d.ad_flag},
                             {"found_at", d.found_at.empty() ? json(nullptr) : json(d.found_at)},
                             {"cname_chain", d.cname_chain}});
@@ -317,7 +352,9 @@ result<check_result> check_result_from_json(const json& j) {
             r.method = *m;
         }
         out.found_at = str(*d, "found_at");
-        out.response_code = str(*d, "response_code");
+        if (auto rc = d->find("response_code"); rc != d->end()) {
+            out.response_code = rcode_from_json(*rc);
+        }
         out.response_url = str(*d, "response_url");
         out.resolved_ip = str(*d, "resolved_ip");
         out.common_name = str(*d, "common_name");

@@ -112,7 +112,7 @@ TEST(json_response, open_mpic_shape_for_a_single_dcv_request) {
     }
     EXPECT_TRUE(cr["errors"].is_null()); // Open MPIC: null when there are none
     EXPECT_EQ(cr["details"]["validation_method"], "acme-dns-01");
-    EXPECT_EQ(cr["details"]["response_code"], "NOERROR");
+    EXPECT_EQ(cr["details"]["response_code"], 0);  // Open MPIC spec: an integer RCODE
     EXPECT_EQ(cr["details"]["ad_flag"], true);
     const auto& failed = doc["perspectives"][2]["check_response"];
     EXPECT_EQ(failed["check_passed"], false);

@@ -168,6 +168,72 @@ TEST_P(attack_table, decisions_follow_the_br_table) {
     std::cout << table.str() << std::flush;
 }
 
+// The RIR half of the rule (BR 3.2.2.9 from 2026-03-15; api.md is_valid for more than 2 perspectives): three ARIN
+// perspectives and one RIPE. Poisoning the RIPE one leaves 3 of 4 corroborations -- enough by count (1 allowed) --
+// all in one RIR, so the decision is invalid; poisoning an ARIN one leaves 3 in two RIRs: valid.
+struct rir_scenario {
+    static std::string toml() {
+        std::ostringstream s;
+        s << "[lab]\nperspectives = 4\n\n[zones.\"e2e.test\"]\nrecords = [\n";
+        for (const char* name : {"rir-ripe", "rir-arin", "rir-none"}) {
+            s << "  { name = \"_acme-challenge." << name << "\", type = \"TXT\", value = \"" << good_digest
+              << "\" },\n";
+        }
+        s << "]\n\n[[override]]\nperspectives = [4]\nrecords = [ { name = \"_acme-challenge.rir-ripe.e2e.test\", "
+          << "type = \"TXT\", value = \"" << attacker_digest << "\" } ]\n"
+          << "\n[[override]]\nperspectives = [1]\nrecords = [ { name = \"_acme-challenge.rir-arin.e2e.test\", "
+          << "type = \"TXT\", value = \"" << attacker_digest << "\" } ]\n";
+        return s.str();
+    }
+};
+class rir_rule : public lab::lab_fixture<rir_scenario> {};
+
+TEST_F(rir_rule, corroborations_from_a_single_rir_do_not_meet_the_quorum) {
+    std::ostringstream table;
+    table << "\nRIR rule, n = 4 (us-east, us-west, us-central: ARIN; eu-west: RIPE)\n"
+          << " date        poisoned       corroborating RIRs  expected  observed\n";
+    for (const char* date_text : {"2025-10-01", "2026-07-01"}) {
+        engine_config c = in_process_config(4, date_of(date_text), 1);
+        c.perspectives.clear();
+        for (int site : {1, 4, 7, 2}) {
+            auto p = site_perspective(site);
+            p.transport.resolvers = {{"127.0.0.1", 53}};
+            c.perspectives.push_back(std::move(p));
+        }
+        c.straggler_grace_ms = 500; // every corroboration is recorded, so the RIR span can be read off the result
+        point_at_lab(c, lab());
+        std::vector<std::string> errors;
+        auto created = engine::create(c, errors);
+        ASSERT_TRUE(created) << ::testing::PrintToString(errors);
+        struct row {
+            const char* name;
+            const char* poisoned;
+            const char* rirs;
+            bool expected;
+        };
+        for (const row& r : {row{"rir-none.e2e.test", "none", "ARIN, RIPE", true},
+                             row{"rir-ripe.e2e.test", "eu-west", "ARIN only", false},
+                             row{"rir-arin.e2e.test", "us-east", "ARIN, RIPE", true}}) {
+            auto f = (*created)->submit(dns01_request(r.name));
+            auto outcome = wait_outcome(f, std::chrono::seconds(15));
+            ASSERT_TRUE(outcome && outcome->response);
+            const auto& o = only_outcome(*outcome->response);
+            SCOPED_TRACE(std::string(r.name) + " " + date_text + ":" + describe(o.perspectives));
+            EXPECT_EQ(o.is_valid, r.expected);
+            int passed = 0;
+            for (const auto& p : o.perspectives) {
+                passed += p.result.passed ? 1 : 0;
+            }
+            EXPECT_EQ(passed, std::string(r.poisoned) == "none" ? 4 : 3) << "the count alone would be met";
+            table << " " << date_text << "  " << std::left << std::setw(13) << r.poisoned << "  " << std::setw(18)
+                  << r.rirs << "  " << std::setw(8) << (r.expected ? "valid" : "invalid") << "  "
+                  << (o.is_valid ? "valid " : "invalid ") << o.quorum_result << std::right << "\n";
+        }
+        EXPECT_TRUE((*created)->shutdown(std::chrono::milliseconds(2000)).clean());
+    }
+    std::cout << table.str() << std::flush;
+}
+
 INSTANTIATE_TEST_SUITE_P(n, attack_table, ::testing::Range(2, 9),
                          [](const ::testing::TestParamInfo<int>& p) { return std::to_string(p.param); });
 

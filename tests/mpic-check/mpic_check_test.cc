@@ -32,19 +32,9 @@ std::string quote(const std::string& s) {
     return out + "'";
 }
 
-/// Runs mpic-check with `args` (bounded by `seconds`), stdout captured, stderr into a file.
-run_result mpic_check(const std::vector<std::string>& args, int seconds = 40) {
+/// Runs a shell command (which must bound itself), stdout captured.
+run_result mpic_check_shell(const std::string& command) {
     run_result r;
-    char err_path[] = "/tmp/mpic-check-test-err-XXXXXX";
-    const int fd = ::mkstemp(err_path);
-    if (fd >= 0) {
-        ::close(fd);
-    }
-    std::string command = "timeout " + std::to_string(seconds) + " " + quote(MPIC_CHECK_BINARY);
-    for (const auto& a : args) {
-        command += " " + quote(a);
-    }
-    command += " 2>" + quote(err_path) + " </dev/null";
     const auto started = std::chrono::steady_clock::now();
     FILE* p = ::popen(command.c_str(), "r");
     if (p != nullptr) {
@@ -57,6 +47,22 @@ run_result mpic_check(const std::vector<std::string>& args, int seconds = 40) {
         r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     }
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return r;
+}
+
+/// Runs mpic-check with `args` (bounded by `seconds`), stdout captured, stderr into a file.
+run_result mpic_check(const std::vector<std::string>& args, int seconds = 40) {
+    char err_path[] = "/tmp/mpic-check-test-err-XXXXXX";
+    const int fd = ::mkstemp(err_path);
+    if (fd >= 0) {
+        ::close(fd);
+    }
+    std::string command = "timeout " + std::to_string(seconds) + " " + quote(MPIC_CHECK_BINARY);
+    for (const auto& a : args) {
+        command += " " + quote(a);
+    }
+    command += " 2>" + quote(err_path) + " </dev/null";
+    run_result r = mpic_check_shell(command);
     r.err = mpic::test::read_text(err_path);
     std::remove(err_path);
     return r;
@@ -151,6 +157,23 @@ TEST_F(stale_txt, text_output_has_no_colour_when_not_a_terminal) {
     EXPECT_NE(r.out.find("Likely causes:"), std::string::npos);
     EXPECT_NE(r.out.find("verdict: would FAIL"), std::string::npos);
     EXPECT_EQ(r.err.find("checking"), std::string::npos); // no progress line off a terminal
+}
+
+TEST_F(stale_txt, colour_and_progress_only_on_a_terminal) {
+    // script(1) gives mpic-check a pseudo-terminal for stdout and stderr.
+    std::string inner =
+        quote(MPIC_CHECK_BINARY) + " --lab " + quote(summary()) + " stale.test --dns01 fresh-dns01-digest";
+    auto on_tty = [&](const std::string& env) {
+        return mpic_check_shell("timeout 40 script -qec " + quote(env + inner) + " /dev/null </dev/null");
+    };
+    auto coloured = on_tty("");
+    EXPECT_EQ(coloured.status, 1) << coloured.out;
+    EXPECT_NE(coloured.out.find("\033[1;31m"), std::string::npos) << coloured.out; // red: would FAIL, differing cells
+    EXPECT_NE(coloured.out.find("checking 1 name from 6 perspectives"), std::string::npos) << coloured.out;
+    auto plain = on_tty("NO_COLOR=1 ");
+    EXPECT_EQ(plain.status, 1) << plain.out;
+    EXPECT_EQ(plain.out.find("\033[1;"), std::string::npos) << plain.out;
+    EXPECT_NE(plain.out.find("\"old-dns01-digest\"*"), std::string::npos) << plain.out;
 }
 
 TEST_F(stale_txt, watch_gives_up_at_the_deadline) {

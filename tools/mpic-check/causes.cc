@@ -83,7 +83,8 @@ std::string values_of(const check_section& section, const rows_t& rows, std::str
     }
     std::vector<std::string> quoted;
     for (const auto& v : values) {
-        const bool plain = v.empty() || v.front() == '(' || v.front() == '"' || v == "-";
+        const bool plain =
+            v.empty() || v.front() == '(' || v.find('"') != std::string::npos || v.find(' ') == std::string::npos;
         quoted.push_back(plain ? v : "\"" + v + "\"");
     }
     return join(quoted, " or ");
@@ -166,9 +167,14 @@ void section_causes(const std::vector<check_section>& sections, const check_sect
     for (const auto& [label, group] : groups) {
         bool aligned = false;
         const std::string at = where(group, s, aligned);
-        const std::string name = group.front()->result && !group.front()->result->details.found_at.empty()
-                                     ? group.front()->result->details.found_at
-                                     : s.target;
+        // The name looked at: where any perspective found its records (a failed lookup reports none).
+        std::string name = s.target;
+        for (const auto& row : s.rows) {
+            if (row.result != nullptr && !row.result->details.found_at.empty()) {
+                name = row.result->details.found_at;
+                break;
+            }
+        }
         const std::string rr = context.dns_record_type;
         if (is_caa && label == "prohibited") {
             const std::string seen = values_of(s, group, "CAA set");
@@ -179,9 +185,9 @@ void section_causes(const std::vector<check_section>& sections, const check_sect
                     group);
             } else {
                 add("caa_split",
-                    "CAA at " + name + " forbids " + issuer_of(context) + " from " + at + " (they see " + seen +
-                        ", the others " + values_of(s, passing, "CAA set") +
-                        "): CAA visible in one region and not another (split-horizon DNS or propagation)",
+                    "CAA at " + name + " forbids " + issuer_of(context) + " from " + at +
+                        ": CAA visible in one region and not another (split-horizon DNS or propagation); they see " +
+                        seen + ", the others " + values_of(s, passing, "CAA set"),
                     group);
             }
         } else if (is_dns && label == "mismatch") {
@@ -251,9 +257,13 @@ void section_causes(const std::vector<check_section>& sections, const check_sect
                                       "hijack on that path)",
                 group);
         } else if (label.rfind("tls_alpn:", 0) == 0) {
+            const bool digest = label == "tls_alpn:certificate:digest_mismatch";
             add("tls_alpn",
                 "TLS-ALPN-01 " + label.substr(9) + " from " + at +
-                    ": the acme-tls/1 responder on port 443 does not serve the validation certificate there",
+                    (digest ? ": port 443 answers acme-tls/1 with a certificate for another key authorization there "
+                              "(stale responder, another ACME order, or a hijack)"
+                            : ": the acme-tls/1 responder on port 443 does not serve a valid validation certificate "
+                              "there"),
                 group);
         } else {
             const std::string message =

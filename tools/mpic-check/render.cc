@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <vector>
 
 namespace mpic::mpic_check {
 namespace {
@@ -20,21 +21,30 @@ std::size_t width(std::string_view s) {
         std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
+/// Cuts the middle out of a long cell: the start and the end of a URL or a record are the informative parts.
 std::string cut(const std::string& s, std::size_t max) {
-    if (width(s) <= max) {
+    if (width(s) <= max || max < 8) {
         return s;
     }
-    std::string out;
-    std::size_t w = 0;
+    std::vector<std::string> points; // code points
     for (char c : s) {
-        const bool starts = (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-        if (starts && w + 3 >= max) {
-            break;
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80 || points.empty()) {
+            points.emplace_back(1, c);
+        } else {
+            points.back() += c;
         }
-        w += starts ? 1 : 0;
-        out += c;
     }
-    return out + "...";
+    const std::size_t keep = max - 3;
+    const std::size_t head = (keep + 1) / 2;
+    std::string out;
+    for (std::size_t i = 0; i < head; ++i) {
+        out += points[i];
+    }
+    out += "...";
+    for (std::size_t i = points.size() - (keep - head); i < points.size(); ++i) {
+        out += points[i];
+    }
+    return out;
 }
 
 std::string paint(std::string_view text, std::string_view colour, bool on) {

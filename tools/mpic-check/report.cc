@@ -171,7 +171,8 @@ void mark_disagreements(check_section& section) {
             }
         }
         for (auto& row : section.rows) {
-            row.cells[c].disagrees = row.cells[c].value != best->first;
+            // "-" is the absence of a value (a stage not reached): not worth highlighting on its own.
+            row.cells[c].disagrees = row.cells[c].value != best->first && row.cells[c].value != "-";
         }
     }
 }

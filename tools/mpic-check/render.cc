@@ -209,7 +209,7 @@ std::string render_round_line(int round, double elapsed_s, const report& r) {
     std::snprintf(elapsed, sizeof elapsed, "%.1f", elapsed_s);
     return "round " + std::to_string(round) + " (" + elapsed + " s): " +
            (r.agreement ? std::string("every perspective agrees")
-                        : std::to_string(agreeing) + "/" + std::to_string(rows) + " perspective answers agree") +
+                        : std::to_string(agreeing) + "/" + std::to_string(rows) + " answers match the majority") +
            "; " + r.verdict_line;
 }
 

@@ -12,7 +12,7 @@ namespace mpic::mpic_check {
 /// Text rendering options. Colour only when stdout is a terminal and NO_COLOR is unset (main.cc decides).
 struct text_options {
     bool colour = false;
-    std::size_t max_cell = 48; ///< longer cells are cut with "..." (the JSON keeps them whole)
+    std::size_t max_cell = 64; ///< longer cells are cut with "..." (the JSON keeps them whole)
 };
 
 /// The table per section (disagreeing cells in bold red with colour, marked '*' without), each section's verdict,

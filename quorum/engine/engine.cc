@@ -306,6 +306,9 @@ void engine::run_check(std::string_view code, validators::check_request request,
         }
         auto& state = self->state;
         state.checks_in_flight.fetch_add(1, std::memory_order_relaxed);
+        // The check arms its timeout from the loop's cached time, as old as this loop iteration: refresh it, or a
+        // check started after other work in the same iteration times out early.
+        uv_update_time(r.loop());
         validators::start_check(slot.services->at(i).runtime, shared_request, state.config.check_timeout_ms,
                                 [&state, shared_done](validators::check_result&& result) {
                                     state.checks_in_flight.fetch_sub(1, std::memory_order_relaxed);

@@ -174,6 +174,46 @@ TEST_F(stalled_perspective, a_deadline_counts_from_the_request_start_even_after_
     std::cout << "deadline 1000 ms after a 300 ms busy task: decided after " << o.decided_after_ms << " ms\n";
 }
 
+TEST_F(stalled_perspective, an_agent_role_check_timeout_counts_from_its_start_even_after_a_busy_loop_iteration) {
+    // The same regression on the perspective-agent path (engine::run_check, what `mpicd --role perspective` serves):
+    // a 1000 ms check timeout armed after a 300 ms task in the same loop iteration must still give the stalled
+    // perspective 1000 ms.
+    auto config = in_process_config(5, date_of("2026-12-15"), 1);
+    config.dns_timeout_ms = 8'000;
+    config.dns_tries = 1;
+    config.check_timeout_ms = 1'000;
+    point_at_lab(config, lab());
+    std::vector<std::string> errors;
+    auto created = engine::create(config, errors);
+    ASSERT_TRUE(created) << ::testing::PrintToString(errors);
+    auto& agent = **created;
+    std::promise<void> busy_started;
+    auto started = busy_started.get_future();
+    ASSERT_TRUE(agent.reactors().post(0, [&busy_started] {
+        busy_started.set_value();
+        std::this_thread::sleep_for(ms(300));
+    }));
+    started.wait();
+    validators::check_request check;
+    check.type = validators::check_type::dcv;
+    check.target = identifier_of("quick.e2e.test");
+    check.dcv.method = validators::validation_method::acme_dns_01;
+    check.dcv.key_authorization_hash = good_digest;
+    auto result = std::make_shared<std::promise<validators::check_result>>();
+    auto f = result->get_future();
+    const auto t0 = std::chrono::steady_clock::now();
+    agent.run_check(sites[4].code, std::move(check), [result](validators::check_result&& r) { result->set_value(r); });
+    ASSERT_EQ(f.wait_for(ms(4000)), std::future_status::ready);
+    const double wall = elapsed_ms(t0);
+    const auto r = f.get();
+    EXPECT_FALSE(r.completed) << "the stalled perspective cannot answer within 1000 ms";
+    // Measured from the start of the 300 ms task: the check starts after it and must run its full 1000 ms.
+    EXPECT_GE(wall, 1250.0) << "the check timeout fired early";
+    EXPECT_LT(wall, 2500.0);
+    std::cout << "agent-role check, timeout 1000 ms after a 300 ms busy task: result after " << wall << " ms\n";
+    EXPECT_TRUE(agent.shutdown(ms(3000)).clean());
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Retries
 

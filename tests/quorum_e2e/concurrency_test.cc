@@ -102,12 +102,12 @@ protected:
 };
 
 TEST_F(engine_concurrency, every_submission_from_many_threads_gets_exactly_one_outcome) {
-    auto eng = make_engine();
-    ASSERT_NE(eng, nullptr);
     constexpr int threads = 4;
     constexpr int per_thread = 100;
     constexpr int total = threads * per_thread;
-    tally_board board(total);
+    tally_board board(total); // outlives the engine: a late callback must find it
+    auto eng = make_engine();
+    ASSERT_NE(eng, nullptr);
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::thread> submitters;
     for (int t = 0; t < threads; ++t) {
@@ -142,12 +142,12 @@ TEST_F(engine_concurrency, every_submission_from_many_threads_gets_exactly_one_o
 }
 
 TEST_F(engine_concurrency, submissions_racing_shutdown_each_get_exactly_one_outcome) {
-    auto eng = make_engine();
-    ASSERT_NE(eng, nullptr);
     constexpr int threads = 3;
     constexpr int per_thread = 60;
     constexpr int total = threads * per_thread;
-    tally_board board(total);
+    tally_board board(total); // outlives the engine
+    auto eng = make_engine();
+    ASSERT_NE(eng, nullptr);
     std::atomic<int> submitted{0};
     std::vector<std::thread> submitters;
     for (int t = 0; t < threads; ++t) {

@@ -282,6 +282,42 @@ TEST(mpic_check_report, differences_without_failures_are_reported_as_disagreemen
     EXPECT_NE(c->text.find("A/AAAA differs from 1 of 4 perspectives (eu-central)"), std::string::npos) << c->text;
 }
 
+TEST(mpic_check_report, dns_timeouts_are_unreachable_nameservers_not_ports) {
+    std::vector<spec> specs;
+    for (auto [code, rir, bad] : {std::tuple{"us-east", "ARIN", false},
+                                  {"us-west", "ARIN", false},
+                                  {"eu-west", "RIPE", true},
+                                  {"eu-central", "RIPE", true},
+                                  {"ap-northeast", "APNIC", false},
+                                  {"ap-southeast", "APNIC", false}}) {
+        specs.push_back({code, rir, !bad, bad ? "mpic_error:dcv_checker:timeout" : "", "check timed out",
+                         bad ? std::vector<std::string>{} : std::vector<std::string>{"\"good\""}, "", !bad});
+    }
+    auto targets = std::vector{target("t.test", outcome(check_type::dcv, validation_method::acme_dns_01, specs))};
+    auto r = analyse(targets, today());
+    EXPECT_TRUE(r.would_pass);
+    EXPECT_EQ(r.sections[0].rows[2].cells[0].value, "error: timeout"); // not completed
+    const auto* c = find_cause(r, "dns_unreachable");
+    ASSERT_NE(c, nullptr);
+    EXPECT_NE(c->text.find("fails from the RIPE perspectives"), std::string::npos) << c->text;
+    EXPECT_EQ(find_cause(r, "port_unreachable"), nullptr);
+}
+
+TEST(mpic_check_report, tls_alpn_connection_failures_are_on_port_443) {
+    std::vector<spec> specs;
+    for (auto [code, rir, bad] : {std::tuple{"us-east", "ARIN", true},
+                                  {"us-west", "ARIN", false},
+                                  {"eu-west", "RIPE", false},
+                                  {"eu-central", "RIPE", false}}) {
+        specs.push_back({code, rir, !bad, bad ? "mpic_error:http" : "", "connect: connection refused"});
+    }
+    auto targets = std::vector{target("t.test", outcome(check_type::dcv, validation_method::acme_tls_alpn_01, specs))};
+    const auto r = analyse(targets, today());
+    const auto* c = find_cause(r, "port_unreachable");
+    ASSERT_NE(c, nullptr);
+    EXPECT_NE(c->text.find("port 443 refused from 1 of 4 perspectives (us-east)"), std::string::npos) << c->text;
+}
+
 TEST(mpic_check_report, error_labels) {
     EXPECT_EQ(error_label({"mpic_error:http", "connect http://a/: connection refused"}), "connection refused");
     EXPECT_EQ(error_label({"mpic_error:http", "head http://a/: end of file"}), "connection closed");

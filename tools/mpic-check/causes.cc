@@ -95,7 +95,11 @@ bool is_transport(const std::string& label) {
            label == "dns timeout" || label == "dns servfail" || label == "nxdomain" || label == "lookup";
 }
 
-std::string port_of(const perspective_row& row) {
+/// The port a connection-level failure was on: 443 for tls-alpn-01 (RFC 8737 §3) and https URLs, else 80.
+std::string port_of(const check_section& section, const perspective_row& row) {
+    if (section.what == "acme-tls-alpn-01") {
+        return "443";
+    }
     for (const auto& e : row.errors) {
         if (e.message.find("https://") != std::string::npos) {
             return "443";
@@ -220,7 +224,7 @@ void section_causes(const std::vector<check_section>& sections, const check_sect
                                       (aligned ? ": propagation or split-horizon DNS" : ": propagation delay"),
                 group);
         } else if (is_transport(label) && s.type == validators::check_type::dcv && others_pass(sections, s, group)) {
-            std::string detail = transport_words(label, port_of(*group.front()));
+            std::string detail = transport_words(label, port_of(s, *group.front()));
             const std::string ips = values_of(s, group, "A/AAAA");
             if (!passing.empty() && ips != "-" && ips != values_of(s, passing, "A/AAAA")) {
                 detail += "; they resolve it to " + ips + ", the others to " + values_of(s, passing, "A/AAAA");
@@ -229,9 +233,10 @@ void section_causes(const std::vector<check_section>& sections, const check_sect
                 "SAN " + s.target + " unreachable from " + at + " (" + detail +
                     ") while the other names answer: check this name's DNS and hosting from there",
                 group);
-        } else if (label == "connection refused" || label == "connection closed" || label == "timeout") {
+        } else if (!is_dns && !is_caa &&
+                   (label == "connection refused" || label == "connection closed" || label == "timeout")) {
             add("port_unreachable",
-                transport_words(label, port_of(*group.front())) + " from " + at +
+                transport_words(label, port_of(s, *group.front())) + " from " + at +
                     ": check firewall and geo-blocking (and that every address of the name is served)",
                 group);
         } else if (is_transport(label)) {

@@ -59,12 +59,11 @@ int main(int argc, char** argv) {
     std::string date;
     app.add_option("--date", date, "evaluate the BR phase-in as of YYYY-MM-DD");
     app.add_flag("--json", json_output, "machine-readable output");
-    auto* o_watch = app.add_flag("--watch", watch, "repeat until every perspective agrees or --until passes");
+    app.add_flag("--watch", watch, "repeat until every perspective agrees or --until passes");
     app.add_option("--interval", interval_s, "--watch: seconds between rounds")->check(CLI::Range(0.1, 3600.0));
     app.add_option("--until", until_s, "--watch: give up after this many seconds")->check(CLI::Range(0.0, 86400.0));
     o_coord->excludes(o_config)->excludes(o_lab);
     o_caa->excludes(o_http)->excludes(o_dns)->excludes(o_alpn)->excludes(o_change)->excludes(o_web);
-    (void)o_watch;
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -12,6 +12,15 @@
 
 namespace mpic::test {
 
+namespace {
+/// A deferred answer of the "/slow" handler, owned by its timer's data pointer.
+struct deferred {
+    server_harness* self;
+    net::server::responder res;
+    net::server::response r;
+};
+} // namespace
+
 server_harness::server_harness(net::server::server_limits limits,
                                std::shared_ptr<const net::server::tls_server_context> tls)
     : _limits(limits), _tls(std::move(tls)) {}
@@ -58,7 +67,11 @@ void server_harness::on_async(uv_async_t* handle) {
     auto* self = static_cast<server_harness*>(handle->data);
     self->_server.reset(); // closes the listener and every connection
     for (auto* t : self->_timers) {
-        uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+        // A deferred answer still pending: drop it with its timer (its responder is a no-op by now).
+        uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) {
+            delete static_cast<deferred*>(h->data);
+            delete reinterpret_cast<uv_timer_t*>(h);
+        });
     }
     self->_timers.clear();
     uv_close(reinterpret_cast<uv_handle_t*>(handle), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
@@ -96,11 +109,6 @@ void server_harness::handle(net::server::request&& req, net::server::responder r
         res.send(std::move(r));
         return;
     }
-    struct deferred {
-        server_harness* self;
-        net::server::responder res;
-        net::server::response r;
-    };
     auto* timer = new uv_timer_t;
     uv_timer_init(_loop, timer);
     timer->data = new deferred{this, res, std::move(r)};

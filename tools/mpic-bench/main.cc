@@ -165,6 +165,8 @@ int main(int argc, char** argv) {
         load.token = managed->token();
         daemon_pid = managed->daemon_pid();
         lab_pids = with_descendants(managed->lab_pids());
+        // For attaching a profiler (docs/benchmarks.md "Flame graph"): perf record -p <this pid>.
+        std::cerr << "mpic-bench: mpicd pid " << daemon_pid << " on 127.0.0.1:" << load.port << "\n";
     } else {
         const auto colon = target.rfind(':');
         unsigned port = 0;

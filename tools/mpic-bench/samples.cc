@@ -111,7 +111,8 @@ double percentile_sorted(const std::vector<double>& sorted, double p) noexcept {
         return 0;
     }
     // Nearest rank: the smallest value with at least p% of the sample at or below it.
-    auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+    // The epsilon keeps p99.9 of 1000 values at rank 999: 99.9 / 100 * 1000 is 999.0000000000001 in binary.
+    auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size()) - 1e-9));
     rank = std::clamp<std::size_t>(rank, 1, sorted.size());
     return sorted[rank - 1];
 }

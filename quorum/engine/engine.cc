@@ -36,6 +36,33 @@ request_issue to_request_issue(const validation_issue& issue) {
     return {std::string(to_string(issue.type)), issue.message};
 }
 
+/// Releases a request's in-flight hold. While the reactor stops, the last release runs its stop hooks at once
+/// (reactor::finish_stop), and ours destroy the perspectives' services. A request usually answers from inside one
+/// of their callbacks (a DNS answer completing the last check), so releasing there would free a resolver that is
+/// still on the stack. While stopping, the release therefore happens from a fresh loop iteration (a zero timer).
+void release_hold(core::reactor& r, const std::shared_ptr<core::gate::holder>& hold) {
+    if (!r.in_flight().closed()) {
+        hold->release(); // not the last one out of a closed gate: fires nothing
+        return;
+    }
+    struct deferred {
+        uv_timer_t timer;
+        std::shared_ptr<core::gate::holder> hold;
+    };
+    auto* d = new deferred{{}, hold};
+    uv_timer_init(r.loop(), &d->timer);
+    d->timer.data = d;
+    uv_timer_start(
+        &d->timer,
+        [](uv_timer_t* t) {
+            auto* self = static_cast<deferred*>(t->data);
+            // Closed first: the stop that release() may run force-closes every handle not already closing.
+            uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete static_cast<deferred*>(h->data); });
+            self->hold->release();
+        },
+        0, 0);
+}
+
 } // namespace
 
 /// Per-reactor engine state: the perspective services and the requests running there.
@@ -146,11 +173,11 @@ void engine::impl::handle(core::reactor& r, mpic_request request, submit_callbac
     // A run may answer before start_request_run returns (every check failing synchronously); it is registered
     // for shutdown only if it is still running then.
     auto answered = std::make_shared<bool>(false);
-    auto on_response = [this, &slot, id, gate_hold, answered, done = std::move(done)](mpic_response&& response) {
+    auto on_response = [this, &r, &slot, id, gate_hold, answered, done = std::move(done)](mpic_response&& response) {
         *answered = true;
         slot.runs.erase(id);
         done({std::move(response), {}, {}});
-        gate_hold->release();
+        release_hold(r, gate_hold);
     };
     auto run = start_request_run(state, *slot.services, r.loop(), std::move(request), std::move(effective),
                                  std::move(plans), std::move(on_response));

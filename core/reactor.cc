@@ -150,13 +150,21 @@ void reactor::begin_stop() {
     }
     // Seastar gate semantics: no new work enters, work inside may finish. finish_stop runs from gate::close if
     // nothing is inside, else when the last holder leaves or when the grace timer fires, whichever is first.
-    _in_flight.close([this] { finish_stop(false); });
-    if (!_finished) {
+    // The drained callback runs inside whatever callback released the last holder (a resolver's, a mailbox task);
+    // finish_stop closes the very things that callback belongs to, so it runs on the next loop turn instead.
+    _in_flight.close([this] {
+        _drained = true;
+        uv_timer_start(&_grace_timer, &reactor::on_grace_timer, 0, 0);
+    });
+    if (!_finished && !_drained) {
         auto grace = static_cast<std::uint64_t>(_grace_ms.load(std::memory_order_acquire));
-        uv_timer_start(
-            &_grace_timer, [](uv_timer_t* timer) { container_of(timer, &reactor::_grace_timer)->finish_stop(true); },
-            grace, 0);
+        uv_timer_start(&_grace_timer, &reactor::on_grace_timer, grace, 0);
     }
+}
+
+void reactor::on_grace_timer(uv_timer_t* timer) {
+    auto* self = container_of(timer, &reactor::_grace_timer);
+    self->finish_stop(!self->_drained);
 }
 
 void reactor::finish_stop(bool grace_expired) {

@@ -121,6 +121,7 @@ private:
     void request_stop(std::chrono::milliseconds grace) noexcept;
     void begin_stop();
     void finish_stop(bool grace_expired);
+    static void on_grace_timer(uv_timer_t* timer);
 
     unsigned _id;
     uv_loop_t _loop{};
@@ -131,6 +132,7 @@ private:
     std::map<std::uint64_t, task> _stop_hooks;
     std::uint64_t _next_hook_id = 1;
     bool _finished = false;
+    bool _drained = false; ///< the in-flight gate drained; finish_stop is due on the next loop turn
     std::atomic<bool> _intake_closed{false};
     std::atomic<bool> _loop_live{false};
     std::atomic<std::int64_t> _grace_ms{0};

@@ -13,6 +13,9 @@ check_operation::~check_operation() = default;
 void check_operation::start(std::uint64_t timeout_ms) {
     _self = shared_from_this();
     _started_ns = uv_hrtime();
+    // libuv timers count from the loop's cached "now", which may be stale by the time a busy iteration reaches
+    // this check; refresh it so the deadline is measured from the real start.
+    uv_update_time(_runtime.loop);
     _deadline = new uv_timer_t;
     uv_timer_init(_runtime.loop, _deadline);
     _deadline->data = this;

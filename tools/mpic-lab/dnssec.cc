@@ -124,7 +124,9 @@ std::string render_unbound_conf(const scenario& s, int k, const std::string& dir
     // The resolver's own queries leave from the perspective's address: that is what selects BIND's view.
     out += "    outgoing-interface: " + source + "\n";
     out += "    access-control: 127.0.0.0/8 allow\n    do-not-query-localhost: no\n";
-    out += "    module-config: \"validator iterator\"\n    val-log-level: 2\n    qname-minimisation: no\n";
+    // ede: RFC 8914 Extended DNS Errors on SERVFAIL ("DNSSEC Bogus"), so the engine can tell a validation failure
+    // from an outage (BR 3.2.2.8.1) the way it will against a production resolver that sends them.
+    out += "    module-config: \"validator iterator\"\n    val-log-level: 2\n    qname-minimisation: no\n    ede: yes\n";
     out += "    prefetch: no\n    aggressive-nsec: no\n";
     // RFC 6761 names the lab uses are special-cased by unbound (local answers); switch that off.
     for (const char* z : {"test.", "invalid.", "localhost.", "onion.", "home.arpa.", "127.in-addr.arpa."}) {

@@ -23,9 +23,11 @@ struct address_lookup::state {
 namespace {
 
 bool indeterminate(net::dns::outcome kind) noexcept {
-    // The resolver could not be asked or did not answer: nothing was learned about the target.
-    return kind == net::dns::outcome::timeout || kind == net::dns::outcome::network_error ||
-           kind == net::dns::outcome::cancelled;
+    // Only an answer, NODATA or NXDOMAIN tells something about the target. SERVFAIL (DNSSEC bogus included),
+    // REFUSED, timeouts and malformed answers are lookup failures with no determination, exactly as the DNS-based
+    // checks treat them (validators/dns/dns_check.cc is_lookup_failure).
+    using net::dns::outcome;
+    return kind != outcome::answer && kind != outcome::nodata && kind != outcome::nxdomain;
 }
 
 } // namespace

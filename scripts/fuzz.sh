@@ -10,13 +10,15 @@ seconds=${2:-30}
 "$repo/scripts/setup.sh" >/dev/null
 cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMPIC_FUZZ=ON -DMPIC_BUILD_BENCH=OFF \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-targets=(dns_message_fuzz http_response_fuzz caa_value_fuzz tls_alpn_cert_fuzz)
+targets=(dns_message_fuzz http_response_fuzz caa_value_fuzz tls_alpn_cert_fuzz api_request_fuzz config_toml_fuzz)
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]}"
 declare -A corpus=(
     [dns_message_fuzz]=tests/fuzz/corpus/dns_message
     [http_response_fuzz]=tests/fuzz/corpus/http_response
     [caa_value_fuzz]=tests/fuzz/caa_value_corpus
     [tls_alpn_cert_fuzz]=tests/fuzz/corpus/tls_alpn_cert
+    [api_request_fuzz]=tests/fuzz/corpus/api_request
+    [config_toml_fuzz]=tests/fuzz/corpus/config_toml
 )
 failed=0
 for t in "${targets[@]}"; do

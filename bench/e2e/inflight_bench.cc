@@ -236,16 +236,18 @@ int main(int argc, char** argv) {
     }
     const double cpu_used = cpu_s() - cpu_before;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const auto n = static_cast<double>(requests * per_request);
+    // CHECKS = 0 measures the idle baseline (this thread's polling, the reactors' timers) over the same period.
+    const auto n = std::max(1.0, static_cast<double>(requests * per_request));
     std::printf("{\"checks\":%zu,\"requests\":%zu,\"reactors\":%u,\"delay_ms\":%lld,\"in_flight_peak\":%llu,"
                 "\"all_in_flight_after_s\":%.2f,\"rss_before_kib\":%llu,\"rss_peak_kib\":%llu,\"kib_per_check\":%.2f,"
-                "\"cpu_us_per_check_to_peak\":%.2f,\"cpu_us_per_check\":%.2f,\"elapsed_s\":%.2f,\"completed\":%zu,"
+                "\"cpu_us_per_check_to_peak\":%.2f,\"cpu_s\":%.4f,\"cpu_us_per_check\":%.2f,\"elapsed_s\":%.2f,"
+                "\"completed\":%zu,"
                 "\"valid\":%zu,\"refused\":%zu}\n",
                 requests * per_request, requests, reactors, static_cast<long long>(delay.count()),
                 static_cast<unsigned long long>(in_flight_peak), all_in_flight_s,
                 static_cast<unsigned long long>(rss_before), static_cast<unsigned long long>(rss_peak),
-                static_cast<double>(rss_peak - rss_before) / n, cpu_at_peak * 1e6 / n, cpu_used * 1e6 / n, elapsed,
-                done.load(), valid.load(), refused.load());
+                static_cast<double>(rss_peak - rss_before) / n, cpu_at_peak * 1e6 / n, cpu_used, cpu_used * 1e6 / n,
+                elapsed, done.load(), valid.load(), refused.load());
     engine.shutdown(5s);
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);

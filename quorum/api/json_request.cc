@@ -1,5 +1,5 @@
 // Parsing of Open MPIC request bodies (api.md "Coordinator: POST /mpic" and the checker API). Every problem is
-// collected, not just the first, so a client sees all of them in one 400 (Open MPIC's `request_issues`).
+// collected, not just the first, so a client sees all of them in one 400 (Open MPIC's `validation_issues`).
 // nlohmann::json is used without exceptions: parse(..., allow_exceptions=false) and explicit type checks.
 
 #include <limits>

@@ -17,7 +17,7 @@ namespace mpic::quorum {
 enum class request_kind : std::uint8_t { caa, dcv, dcv_with_caa };
 std::string_view to_string(request_kind kind) noexcept;
 
-/// One API-level problem with a request: api.md's `request_issues` item.
+/// One API-level problem with a request: api.md's `validation_issues` item.
 /// (Distinct from quorum::validation_issue, whose types are the orchestration subset.)
 struct request_issue {
     std::string issue_type; ///< stable key, e.g. "invalid-quorum-count"

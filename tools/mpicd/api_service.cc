@@ -6,6 +6,7 @@
 #include "tools/mpicd/api_service.hh"
 
 #include <chrono>
+#include <thread>
 #include <unordered_map>
 
 #include <openssl/crypto.h>
@@ -48,6 +49,40 @@ bool same_secret(std::string_view a, std::string_view b) {
 std::int64_t unix_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+/// Runs `reply` on `reactor` from the audit writer thread. The reply owns reactor-thread state (the gate hold, the
+/// responder), so it must never run or be destroyed elsewhere: a full mailbox is retried; a reactor that has
+/// stopped for good (its connections are gone) keeps the reply alive until exit rather than free it here.
+void deliver_on(core::reactor* reactor, std::function<void()> reply) {
+    auto shared = std::make_shared<std::function<void()>>(std::move(reply));
+    for (int attempt = 0; reactor != nullptr; ++attempt) {
+        if (reactor->post_continuation([shared] { (*shared)(); })) {
+            return;
+        }
+        if (reactor->stopping() && attempt >= 1000) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    new std::shared_ptr<std::function<void()>>(std::move(shared)); // deliberately kept: see above
+}
+
+/// True for "application/json" and "application/<x>+json" (RFC 6839), parameters and case ignored.
+bool is_json_media_type(std::string_view value) {
+    auto type = value.substr(0, value.find(';'));
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) {
+        type.remove_suffix(1);
+    }
+    while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) {
+        type.remove_prefix(1);
+    }
+    std::string lower(type);
+    for (auto& c : lower) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return lower == "application/json" ||
+           (lower.rfind("application/", 0) == 0 && lower.size() > 17 && lower.ends_with("+json"));
 }
 
 core::counter counter_or_die(std::string_view name, std::string_view help, core::label_set labels = {}) {
@@ -148,7 +183,7 @@ void api_service::handle(request&& req, responder res) {
         res.send(std::move(r));
         return;
     }
-    if (const auto* type = req.header("Content-Type"); type != nullptr && type->find("json") == std::string::npos) {
+    if (const auto* type = req.header("Content-Type"); type != nullptr && !is_json_media_type(*type)) {
         res.send(error_response(415, "unsupported-media-type", "the body must be application/json"));
         return;
     }
@@ -254,9 +289,7 @@ void api_service::handle_mpic(request&& req, responder res, std::string client) 
                 _requests_ok.inc();
                 finish(res, json_response(200, std::move(*body)));
             };
-            if (reactor == nullptr || !reactor->post_continuation(std::move(reply))) {
-                // LCOV_EXCL_LINE: DefensiveCoding — the reactor is gone; the connection went with it.
-            }
+            deliver_on(reactor, std::move(reply));
         });
         if (!appended) {
             _requests_unavailable.inc();

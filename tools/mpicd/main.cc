@@ -187,6 +187,12 @@ int main(int argc, char** argv) {
         }
     }
 
+    if (check_only) {
+        // Validation only: nothing is bound, created or started.
+        std::cout << "mpicd: configuration is valid\n";
+        return 0;
+    }
+
     // Signals are handled by sigwait on this thread; block them before any reactor thread exists.
     sigset_t signals;
     sigemptyset(&signals);
@@ -212,10 +218,6 @@ int main(int argc, char** argv) {
         return fail({daemon_config.listen_host + ":" + std::to_string(daemon_config.listen_port) + ": " +
                      listener.error().message()},
                     "cannot listen");
-    }
-    if (check_only) {
-        std::cout << "mpicd: configuration is valid\n";
-        return 0;
     }
     auto created = quorum::engine::create(engine_config, errors);
     if (!created) {

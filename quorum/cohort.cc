@@ -8,6 +8,8 @@
 
 #include <openssl/evp.h>
 
+#include "core/ascii.hh"
+
 namespace mpic::quorum {
 
 namespace {
@@ -82,9 +84,7 @@ struct pool {
 } // namespace
 
 std::array<std::uint8_t, 32> selection_seed(std::string_view secret, std::string_view target) {
-    std::string lowered(target);
-    std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                   [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
+    const std::string lowered = core::ascii_lower(target);
     std::array<std::uint8_t, 32> digest{};
     md_ctx_ptr ctx(EVP_MD_CTX_new());
     unsigned int length = 0;

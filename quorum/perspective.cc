@@ -5,18 +5,11 @@
 #include <numbers>
 #include <set>
 
+#include "core/ascii.hh"
+
 namespace mpic::quorum {
 
 namespace {
-
-char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
-}
 
 std::string km(double d) {
     return std::to_string(static_cast<long long>(std::lround(d))) + " km";
@@ -43,19 +36,20 @@ std::string_view to_string(rir region) noexcept {
 std::optional<rir> parse_rir(std::string_view text) noexcept {
     // Boulder validates `oneof=ARIN RIPE APNIC LACNIC AFRINIC` (cmd/boulder-va/main.go); Open MPIC's enum value
     // for RIPE is "RIPE NCC". Accept both, case-insensitively, and nothing looser.
-    if (iequals(text, "ARIN")) {
+    if (core::ascii_iequals(text, "ARIN")) {
         return rir::arin;
     }
-    if (iequals(text, "RIPE") || iequals(text, "RIPE NCC") || iequals(text, "RIPE_NCC")) {
+    if (core::ascii_iequals(text, "RIPE") || core::ascii_iequals(text, "RIPE NCC") ||
+        core::ascii_iequals(text, "RIPE_NCC")) {
         return rir::ripe;
     }
-    if (iequals(text, "APNIC")) {
+    if (core::ascii_iequals(text, "APNIC")) {
         return rir::apnic;
     }
-    if (iequals(text, "LACNIC")) {
+    if (core::ascii_iequals(text, "LACNIC")) {
         return rir::lacnic;
     }
-    if (iequals(text, "AFRINIC")) {
+    if (core::ascii_iequals(text, "AFRINIC")) {
         return rir::afrinic;
     }
     return std::nullopt;

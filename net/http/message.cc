@@ -1,29 +1,11 @@
 #include "net/http/message.hh"
 
+#include "core/ascii.hh"
+
 namespace mpic::net::http {
-namespace {
-
-char lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-} // namespace
-
 const header* find_header(const std::vector<header>& headers, std::string_view name) noexcept {
     for (const auto& h : headers) {
-        if (iequals(h.name, name)) {
+        if (core::ascii_iequals(h.name, name)) {
             return &h;
         }
     }

@@ -1,5 +1,6 @@
 #include "net/http/request_wire.hh"
 
+#include "core/ascii.hh"
 #include "core/error.hh"
 
 namespace mpic::net::http::detail {
@@ -41,20 +42,6 @@ bool is_field_value(std::string_view s) noexcept {
     return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
-bool ieq(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto la = (a[i] >= 'A' && a[i] <= 'Z') ? a[i] - 'A' + 'a' : a[i];
-        const auto lb = (b[i] >= 'A' && b[i] <= 'Z') ? b[i] - 'A' + 'a' : b[i];
-        if (la != lb) {
-            return false;
-        }
-    }
-    return true;
-}
-
 bool positive(const stage_deadlines& d) noexcept {
     return d.connect.count() > 0 && d.tls.count() > 0 && d.send.count() > 0 && d.head.count() > 0 &&
            d.body.count() > 0 && d.total.count() > 0;
@@ -78,8 +65,9 @@ std::error_code validate_request(const request& r, bool handshake_only, bool tls
     for (const auto& h : r.headers) {
         // Framing headers are the client's: a caller-supplied Content-Length or Transfer-Encoding next to ours is
         // request smuggling material (RFC 9112 §6.3).
-        if (!is_token(h.name) || !is_field_value(h.value) || ieq(h.name, "host") || ieq(h.name, "content-length") ||
-            ieq(h.name, "connection") || ieq(h.name, "transfer-encoding")) {
+        if (!is_token(h.name) || !is_field_value(h.value) || core::ascii_iequals(h.name, "host") ||
+            core::ascii_iequals(h.name, "content-length") || core::ascii_iequals(h.name, "connection") ||
+            core::ascii_iequals(h.name, "transfer-encoding")) {
             return make_error_code(errc::invalid_argument);
         }
     }

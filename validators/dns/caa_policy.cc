@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdio>
 
+#include "core/ascii.hh"
 #include "validators/dns/caa_value.hh"
 
 namespace mpic::validators {
@@ -89,7 +90,7 @@ std::string unsatisfied_because(const issue_value& value, const caa_policy_input
 
 bool is_recognised_caa_tag(std::string_view tag) noexcept {
     for (const auto known : recognised_tags) {
-        if (ascii_iequals(tag, known)) {
+        if (core::ascii_iequals(tag, known)) {
             return true;
         }
     }
@@ -112,7 +113,7 @@ caa_evaluation evaluate_caa_rrset(std::span<const caa_property> rrset, const caa
         tag = "issuemail"; // RFC 9495 §4: issue/issuewild do not restrict S/MIME; only issuemail does
     } else if (input.wildcard) {
         for (const auto& property : rrset) {
-            if (ascii_iequals(property.tag, "issuewild")) {
+            if (core::ascii_iequals(property.tag, "issuewild")) {
                 tag = "issuewild"; // RFC 8659 §4.3: any issuewild overrides every issue for a wildcard
                 break;
             }
@@ -124,7 +125,7 @@ caa_evaluation evaluate_caa_rrset(std::span<const caa_property> rrset, const caa
     std::string refusals;
     bool restricted = false;
     for (std::size_t i = 0; i < rrset.size(); ++i) {
-        if (!ascii_iequals(rrset[i].tag, tag)) {
+        if (!core::ascii_iequals(rrset[i].tag, tag)) {
             continue;
         }
         restricted = true;
@@ -148,7 +149,7 @@ caa_evaluation evaluate_caa_rrset(std::span<const caa_property> rrset, const caa
 std::vector<std::string> caa_contacts(std::span<const caa_property> rrset, std::string_view tag) {
     std::vector<std::string> contacts;
     for (const auto& property : rrset) {
-        if (!ascii_iequals(property.tag, tag)) {
+        if (!core::ascii_iequals(property.tag, tag)) {
             continue;
         }
         std::string_view value = property.value;

@@ -2,6 +2,8 @@
 
 #include <cstddef>
 
+#include "core/ascii.hh"
+
 namespace mpic::validators {
 namespace {
 
@@ -24,9 +26,6 @@ constexpr bool is_wsp(char c) noexcept {
 constexpr bool is_value_char(char c) noexcept {
     const auto u = static_cast<unsigned char>(c);
     return (u >= 0x21 && u <= 0x3A) || (u >= 0x3C && u <= 0x7E);
-}
-constexpr char lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
 /// A cursor over the value; every consume_* leaves `pos` unchanged on failure.
@@ -64,26 +63,6 @@ struct cursor {
 
 } // namespace
 
-std::string ascii_lower(std::string_view text) {
-    std::string out(text);
-    for (auto& c : out) {
-        c = lower(c);
-    }
-    return out;
-}
-
-bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
 bool is_caa_label(std::string_view text) noexcept {
     cursor c{text};
     return c.consume_label() && c.at_end();
@@ -94,7 +73,7 @@ std::vector<std::string_view> issue_value::parameter_values(std::string_view tag
     for (const auto& parameter : parameters) {
         // Parameter tags are compared case-insensitively: RFC 8659 leaves parameter semantics to the issuer, and
         // reading "AccountURI" as accounturi can only make a property harder to satisfy, never easier.
-        if (ascii_iequals(parameter.tag, tag)) {
+        if (core::ascii_iequals(parameter.tag, tag)) {
             values.emplace_back(parameter.value);
         }
     }
@@ -193,7 +172,7 @@ bool caa_issuer_matches(std::string_view record_issuer, std::string_view configu
     configured = strip(configured);
     // Standards §7.3 (follow the RFC where Boulder is stricter): DNS names compare case-insensitively (RFC 4343), so
     // "OurCA.Example" in a record names the same issuer as the configured "ourca.example" (conformance case C35).
-    return !record_issuer.empty() && ascii_iequals(record_issuer, configured);
+    return !record_issuer.empty() && core::ascii_iequals(record_issuer, configured);
 }
 
 std::optional<std::vector<std::string_view>> parse_validation_methods(std::string_view value) {

@@ -56,9 +56,4 @@ bool is_caa_label(std::string_view text) noexcept;
 /// Returns the labels in order (possibly none for an empty value), or nullopt when the value is malformed.
 std::optional<std::vector<std::string_view>> parse_validation_methods(std::string_view value);
 
-/// ASCII-only lowercase copy (DNS names and CAA tags are compared this way; RFC 4343, RFC 8659 §4.1).
-std::string ascii_lower(std::string_view text);
-/// ASCII case-insensitive equality.
-bool ascii_iequals(std::string_view a, std::string_view b) noexcept;
-
 } // namespace mpic::validators

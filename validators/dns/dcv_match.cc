@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/ascii.hh"
 #include "validators/dns/caa_value.hh"
 
 namespace mpic::validators {
@@ -120,7 +121,7 @@ query_name_or_error prefixed_query_name(const std::optional<std::string>& prefix
         }
         rest.remove_prefix(dot + 1);
     }
-    return join_checked(ascii_lower(strip_dot(*prefix)), name);
+    return join_checked(core::ascii_lower(strip_dot(*prefix)), name);
 }
 
 std::optional<std::size_t> find_exact(std::span<const std::string> values, std::string_view expected) {
@@ -144,8 +145,8 @@ bool dns_change_matches(std::string_view record_value, std::string_view challeng
     std::string value_buf;
     std::string challenge_buf;
     if (fold) {
-        value_buf = ascii_lower(record_value);
-        challenge_buf = ascii_lower(challenge);
+        value_buf = core::ascii_lower(record_value);
+        challenge_buf = core::ascii_lower(challenge);
         record_value = value_buf;
         challenge = challenge_buf;
     }
@@ -200,7 +201,7 @@ persistent_verdict evaluate_persistent_record(std::string_view txt, const persis
         const auto policies = value.parameter_values("policy");
         bool wildcard_allowed = false;
         for (const auto policy : policies) {
-            wildcard_allowed = wildcard_allowed || ascii_iequals(policy, "wildcard");
+            wildcard_allowed = wildcard_allowed || core::ascii_iequals(policy, "wildcard");
         }
         if (!wildcard_allowed) {
             return {false, "does not allow wildcard issuance (no policy=wildcard)"};
@@ -219,7 +220,7 @@ bool contact_email_matches(std::string_view record_value, std::string_view wante
         return false;
     }
     return record_value.substr(0, at_record) == wanted.substr(0, at_wanted) &&
-           ascii_iequals(strip_dot(record_value.substr(at_record + 1)), strip_dot(wanted.substr(at_wanted + 1)));
+           core::ascii_iequals(strip_dot(record_value.substr(at_record + 1)), strip_dot(wanted.substr(at_wanted + 1)));
 }
 
 bool contact_phone_matches(std::string_view record_value, std::string_view wanted) {
@@ -268,31 +269,10 @@ std::optional<ip_value> parse_ip(std::string_view text) {
     return std::nullopt;
 }
 
-std::string reverse_pointer_name(const ip_value& ip) {
-    // RFC 1035 §3.5 (in-addr.arpa: octets reversed) and RFC 3596 §2.5 (ip6.arpa: nibbles reversed).
-    std::string out;
-    if (!ip.v6) {
-        for (int i = 3; i >= 0; --i) {
-            out += std::to_string(ip.octets[static_cast<std::size_t>(i)]);
-            out += '.';
-        }
-        return out + "in-addr.arpa";
-    }
-    constexpr std::string_view hex = "0123456789abcdef";
-    for (int i = 15; i >= 0; --i) {
-        const auto octet = ip.octets[static_cast<std::size_t>(i)];
-        out += hex[octet & 0x0FU];
-        out += '.';
-        out += hex[octet >> 4U];
-        out += '.';
-    }
-    return out + "ip6.arpa";
-}
-
 bool same_dns_name(std::string_view a, std::string_view b) noexcept {
     a = strip_dot(a);
     b = strip_dot(b);
-    return !a.empty() && ascii_iequals(a, b);
+    return !a.empty() && core::ascii_iequals(a, b);
 }
 
 } // namespace mpic::validators

@@ -93,10 +93,6 @@ struct ip_value {
 /// Parses an IPv4 or IPv6 literal (IPv6 optionally in brackets); nullopt when it is neither.
 std::optional<ip_value> parse_ip(std::string_view text);
 
-/// The reverse-mapping name of an address, no trailing dot: "4.3.2.1.in-addr.arpa" or the 32-nibble ip6.arpa form
-/// (RFC 1035 §3.5, RFC 3596 §2.5), as queried for PTR by BR 3.2.2.5.3.
-std::string reverse_pointer_name(const ip_value& ip);
-
 /// BR 3.2.2.5.3: a PTR target names `wanted`: ASCII case-insensitive, one trailing dot ignored on either side.
 bool same_dns_name(std::string_view a, std::string_view b) noexcept;
 

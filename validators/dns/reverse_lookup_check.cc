@@ -2,6 +2,7 @@
 // (in-addr.arpa / ip6.arpa) names the FQDN given as challenge_value; names compare ASCII case-insensitively and a
 // trailing dot is ignored (RFC 4343). MPIC: every perspective must observe the same FQDN (BR 3.2.2.9).
 
+#include "net/name/identifier.hh"
 #include "validators/dns/dcv_match.hh"
 #include "validators/dns/dns_check.hh"
 #include "validators/methods.hh"
@@ -33,7 +34,12 @@ private:
             finish_parameter_error("target is not an IP address: " + _request->target.name);
             return;
         }
-        _name = reverse_pointer_name(*address);
+        // RFC 1035 §3.5 / RFC 3596 §2.5: the same reverse name net:: derives for RFC 8738 SNI.
+        _name = net::reverse_name(_request->target);
+        if (_name.empty() || address->v6 != _request->target.is_ipv6) {
+            finish_parameter_error("target is not an IP address: " + _request->target.name);
+            return;
+        }
         send(_name, static_cast<std::uint16_t>(net::dns::rr_type::ptr),
              [this](net::dns::query_result&& result) { judge(result); });
     }

@@ -3,22 +3,17 @@
 #include <algorithm>
 #include <regex>
 
+#include "core/ascii.hh"
+
 namespace mpic::validators::http {
 namespace {
-
-char lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequal(char a, char b) noexcept {
-    return lower(a) == lower(b);
-}
 
 bool contains(std::string_view haystack, std::string_view needle, bool exact_case) {
     if (exact_case) {
         return haystack.find(needle) != std::string_view::npos;
     }
-    return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), iequal) != haystack.end();
+    return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), core::ascii_iequal_char) !=
+           haystack.end();
 }
 
 bool is_base64url(char c) noexcept {

@@ -2,18 +2,12 @@
 
 #include <algorithm>
 
+#include "core/ascii.hh"
 #include "net/addr/ip_address.hh"
 #include "validators/http/body_match.hh"
 
 namespace mpic::validators::http {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-               return lower(x) == lower(y);
-           });
-}
 
 std::uint32_t us(std::chrono::microseconds d) {
     return static_cast<std::uint32_t>(d.count());
@@ -26,12 +20,12 @@ std::vector<net::http::header> validation_headers(const std::vector<std::pair<st
     bool have_agent = false;
     bool have_accept = false;
     for (const auto& [name, value] : requested) {
-        if (iequals(name, "host") || iequals(name, "content-length") || iequals(name, "connection") ||
-            iequals(name, "transfer-encoding")) {
+        if (core::ascii_iequals(name, "host") || core::ascii_iequals(name, "content-length") ||
+            core::ascii_iequals(name, "connection") || core::ascii_iequals(name, "transfer-encoding")) {
             continue; // the client frames the request; a caller must not be able to change where it goes
         }
-        have_agent = have_agent || iequals(name, "user-agent");
-        have_accept = have_accept || iequals(name, "accept");
+        have_agent = have_agent || core::ascii_iequals(name, "user-agent");
+        have_accept = have_accept || core::ascii_iequals(name, "accept");
         out.push_back({name, value});
     }
     if (!have_agent) {

@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include "core/ascii.hh"
+
 namespace mpic::validators::http {
 namespace {
 
@@ -23,9 +25,6 @@ bool is_digit(char c) noexcept {
 }
 bool is_hex(char c) noexcept {
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-char lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
 // RFC 3986 §2: a URI is ASCII; every byte outside the visible range must arrive percent-encoded, and "%" must start a
@@ -153,7 +152,7 @@ url_error parse_host(std::string_view raw, url& out) {
         if (!(is_alpha(c) || is_digit(c) || c == '-' || c == '.')) {
             return url_error::bad_host;
         }
-        host.push_back(lower(c));
+        host.push_back(core::ascii_lower(c));
     }
     if (host.back() == '.') {
         host.pop_back();
@@ -240,7 +239,7 @@ url_error parse_authority(std::string_view authority, url& out) {
 url_result finish(std::string scheme, const std::optional<std::string>& authority, std::string path,
                   std::optional<std::string> query) {
     for (auto& c : scheme) {
-        c = lower(c);
+        c = core::ascii_lower(c);
     }
     if (scheme.empty()) {
         return {std::nullopt, url_error::no_scheme};

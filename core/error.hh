@@ -22,7 +22,9 @@ enum class errc {
     io_error,           ///< an I/O failure not better described by a library code
 };
 
+/// The category of errc; its message() names each condition.
 const std::error_category& mpic_category() noexcept;
+/// Lets `std::error_code ec = errc::timed_out;` work (ADL hook of std::is_error_code_enum).
 inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), mpic_category()}; }
 
 /// libuv status codes (negative errno values, UV_E*). Messages come from uv_strerror.

@@ -132,6 +132,7 @@ inline void log(log_level level, std::string_view event, std::string_view trace_
         l.write(level, event, trace_id, fields);
     }
 }
+/// log() at a fixed level (log_debug, log_info, log_warn, log_error).
 inline void log_debug(std::string_view event, std::string_view trace_id = {},
                       std::initializer_list<log_field> fields = {}) noexcept {
     log(log_level::debug, event, trace_id, fields);

@@ -14,6 +14,7 @@
 
 namespace mpic::validators {
 
+/// What a check verifies: CAA permission (BR 3.2.2.8) or domain/IP control (DCV, BR 3.2.2.4 / 3.2.2.5).
 enum class check_type : std::uint8_t { caa, dcv };
 
 /// The DCV methods of api.md, each tied to its BR section.
@@ -38,9 +39,12 @@ std::string_view to_string(validation_method method) noexcept;
 /// Parses the API spelling; nullopt for an unknown method.
 std::optional<validation_method> parse_validation_method(std::string_view text) noexcept;
 
+/// The record type a dns-change or ip-address check queries (api.md `dns_record_type`).
 enum class dns_record_type : std::uint8_t { txt, cname, caa, a, aaaa, ptr };
+/// The API spelling ("TXT", "CNAME", ...).
 std::string_view to_string(dns_record_type type) noexcept;
 
+/// The certificate a CAA check is for: `issue`/`issuewild` (TLS server) or `issuemail` (S/MIME, RFC 9495).
 enum class certificate_type : std::uint8_t { tls_server, s_mime };
 
 /// DCV parameters, the union of every method's fields (api.md); only the fields of `method` are meaningful.

@@ -32,8 +32,10 @@ struct perspective_runtime {
 using check_callback = std::function<void(check_result&&)>;
 
 /// Base of every running check. Owns the total deadline; guarantees the callback runs exactly once, with a timeout
-/// or cancellation result if the check's own I/O has not finished first; keeps itself alive until its timer is
-/// closed. Subclasses implement run() (start I/O) and abort() (stop I/O whose results must now be ignored).
+/// or cancellation result if the check's own I/O has not finished first; keeps itself alive (shared_from_this) from
+/// start() until its callback has run. The deadline timer is a separate heap block freed in its own close callback,
+/// so it may outlive the check. Subclasses implement run() (start I/O) and abort() (stop I/O whose results must now
+/// be ignored).
 class check_operation : public std::enable_shared_from_this<check_operation> {
 public:
     check_operation(perspective_runtime& runtime, std::shared_ptr<const check_request> request,
@@ -50,6 +52,8 @@ public:
     bool finished() const noexcept { return _finished; }
 
 protected:
+    /// Starts the check's I/O; called once by start(), after the deadline is armed. May call finish() before
+    /// returning (a parameter error).
     virtual void run() = 0;
     /// Stops in-flight I/O after the check finished early (deadline, cancel). Called at most once.
     virtual void abort() {}
@@ -62,7 +66,7 @@ protected:
     void finish(check_result&& result);
     /// A result pre-filled with this check's type and method.
     check_result make_result() const;
-    /// Microseconds since start() on the loop clock.
+    /// Microseconds since start(), measured with uv_hrtime (not the cached loop clock).
     std::uint32_t elapsed_us() const;
 
     perspective_runtime& _runtime;

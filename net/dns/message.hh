@@ -102,6 +102,7 @@ struct header {
     std::uint16_t qdcount = 0, ancount = 0, nscount = 0, arcount = 0; ///< as claimed on the wire
 };
 
+/// One entry of the question section (RFC 1035 §4.1.2).
 struct question {
     std::string name; ///< text name (see top of file)
     std::uint16_t type = 0;

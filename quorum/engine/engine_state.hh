@@ -14,6 +14,7 @@
 
 namespace mpic::quorum {
 
+/// What the engine knows once configuration is loaded and checked, shared read-only by every reactor.
 struct engine_state {
     engine_config config;
     perspective_set set; ///< remotes in configuration order, optional primary

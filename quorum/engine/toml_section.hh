@@ -14,13 +14,17 @@
 
 namespace mpic::quorum {
 
+/// One TOML table being read. It refers to the caller's error list, which must outlive it. Typical use: read()
+/// every known key, then reject_unknown().
 class toml_section {
 public:
     /// `table` may be null (the section is absent: every read leaves its default). `name` prefixes every message.
     toml_section(const toml::table* table, std::string name, std::vector<std::string>& errors)
         : _table(table), _name(std::move(name)), _errors(errors) {}
 
+    /// True when the table exists in the document.
     bool present() const noexcept { return _table != nullptr; }
+    /// Records "<name>.<key>: <message>" in the error list.
     void error(std::string_view key, std::string_view message);
 
     /// Reads `key` into `out` when present; a value of the wrong type (or an integer out of T's range, or negative)
@@ -55,8 +59,10 @@ void toml_section::read(std::string_view key, T& out) {
             error(key, "must be a boolean");
         }
     } else if constexpr (std::is_integral_v<T>) {
-        auto v = node->value<std::int64_t>();
-        if (!v || !node->is_integer()) {
+        // is_integer() first: toml++ 3.x's value<int64_t>() on a float node casts the double before its range
+        // check (UB for 1e300; found by tests/fuzz/config_toml_fuzz).
+        auto v = node->is_integer() ? node->value<std::int64_t>() : std::nullopt;
+        if (!v) {
             error(key, "must be an integer");
         } else if (*v < 0 ||
                    static_cast<std::uint64_t>(*v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {

@@ -63,7 +63,9 @@ private:
         req.tls = std::move(tls); // verification on: the agent's certificate must chain to agent_ca_file
         req.method = "POST";
         req.target = url->path_prefix + (_request->type == validators::check_type::caa ? "/caa" : "/dcv");
-        req.host = url->port == 443 ? url->host : url->host + ":" + std::to_string(url->port);
+        // RFC 9110 §7.2 / RFC 3986 §3.2.2: an IPv6 literal in Host is bracketed (url->host has no brackets).
+        const std::string host = address->is_v4() ? url->host : "[" + url->host + "]";
+        req.host = url->port == 443 ? host : host + ":" + std::to_string(url->port);
         req.headers.push_back({"Content-Type", "application/json"});
         req.body = render_check_request(*_request);
         req.body_cap = max_agent_response_bytes;

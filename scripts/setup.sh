@@ -8,7 +8,7 @@ packages=(
     build-essential cmake pkg-config g++ clang libclang-rt-14-dev clang-format git
     # engine libraries
     libuv1-dev libc-ares-dev libmimalloc-dev node-llhttp libssl-dev
-    libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libidn2-dev libpsl-dev publicsuffix
+    libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libidn2-dev libpsl-dev publicsuffix
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev
     # the lab: real servers and the standard tools that check them

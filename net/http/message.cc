@@ -12,6 +12,21 @@ const header* find_header(const std::vector<header>& headers, std::string_view n
     return nullptr;
 }
 
+bool is_token(std::string_view s) noexcept {
+    if (s.empty()) {
+        return false;
+    }
+    for (char c : s) {
+        // RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" /
+        // "|" / "~" / DIGIT / ALPHA (ASCII only).
+        const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
 std::string_view to_string(stage s) noexcept {
     switch (s) {
     case stage::none:

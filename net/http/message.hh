@@ -18,6 +18,9 @@ struct header {
 /// The first header named `name` (ASCII case-insensitive), or nullptr.
 const header* find_header(const std::vector<header>& headers, std::string_view name) noexcept;
 
+/// True when `s` is an RFC 9110 §5.6.2 token (1*tchar): a valid method or field name. False for the empty string.
+bool is_token(std::string_view s) noexcept;
+
 /// The named stages of one exchange, in order (h2o http1client.c: connect, on_connected, on_tls_done,
 /// on_request_sent, on_head, on_body). `resolve` is never entered by the client (addresses come resolved); it is
 /// here so validators can report a resolution failure in the same vocabulary.

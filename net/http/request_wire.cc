@@ -2,29 +2,10 @@
 
 #include "core/ascii.hh"
 #include "core/error.hh"
+#include "net/http/message.hh"
 
 namespace mpic::net::http::detail {
 namespace {
-
-// RFC 9110 §5.6.2 tchar.
-bool is_tchar(char c) noexcept {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-        return true;
-    }
-    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view s) noexcept {
-    if (s.empty()) {
-        return false;
-    }
-    for (char c : s) {
-        if (!is_tchar(c)) {
-            return false;
-        }
-    }
-    return true;
-}
 
 // Visible ASCII only: no space, no CTL. Request-target and Host never need more (RFC 3986 percent-encodes the rest).
 bool is_visible(std::string_view s) noexcept {

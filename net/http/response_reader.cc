@@ -15,20 +15,6 @@ response_reader* self(llhttp_t* p) noexcept {
     return static_cast<response_reader*>(p->data);
 }
 
-// RFC 9110 §5.6.2 tchar: a field name is a token.
-bool is_token(std::string_view s) noexcept {
-    if (s.empty()) {
-        return false;
-    }
-    for (char c : s) {
-        const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
-            return false;
-        }
-    }
-    return true;
-}
-
 void trim_trailing_ows(std::string& s) noexcept {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
         s.pop_back();

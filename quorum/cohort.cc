@@ -6,18 +6,12 @@
 #include <memory>
 #include <string>
 
-#include <openssl/evp.h>
-
 #include "core/ascii.hh"
+#include "core/sha256.hh"
 
 namespace mpic::quorum {
 
 namespace {
-
-struct md_ctx_deleter {
-    void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
-};
-using md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, md_ctx_deleter>;
 
 /// xoshiro256** (Blackman & Vigna, 2018): small, fast, and fully specified, so the shuffle is reproducible across
 /// platforms and library versions (std::shuffle's use of the engine is implementation-defined).
@@ -84,20 +78,9 @@ struct pool {
 } // namespace
 
 std::array<std::uint8_t, 32> selection_seed(std::string_view secret, std::string_view target) {
-    const std::string lowered = core::ascii_lower(target);
-    std::array<std::uint8_t, 32> digest{};
-    md_ctx_ptr ctx(EVP_MD_CTX_new());
-    unsigned int length = 0;
-    // A failure here means OpenSSL cannot allocate or has no SHA-256: not recoverable, and selecting with a zero
-    // seed silently would defeat the anti-shopping property, so fail loudly.
-    const bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1 &&
-                    EVP_DigestUpdate(ctx.get(), secret.data(), secret.size()) == 1 &&
-                    EVP_DigestUpdate(ctx.get(), lowered.data(), lowered.size()) == 1 &&
-                    EVP_DigestFinal_ex(ctx.get(), digest.data(), &length) == 1 && length == digest.size();
-    if (!ok) {
-        std::abort(); // LCOV_EXCL_LINE: DefensiveCoding
-    }
-    return digest;
+    // core::sha256 aborts rather than return a zero digest: selecting with a constant seed silently would defeat
+    // the anti-shopping property.
+    return core::sha256({secret, core::ascii_lower(target)});
 }
 
 const cohort& cohort_plan::for_attempt(int attempt) const noexcept {

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/ascii.hh"
 #include "net/dns/message.hh"
 
 namespace mpic::net::dns {
@@ -187,13 +188,7 @@ std::string canonical_name(std::string_view text) {
     if (!text.empty() && text.back() == '.') {
         text.remove_suffix(1);
     }
-    std::string out(text);
-    for (char& ch : out) {
-        if (ch >= 'A' && ch <= 'Z') {
-            ch = static_cast<char>(ch - 'A' + 'a');
-        }
-    }
-    return out;
+    return core::ascii_lower(text);
 }
 
 std::string quote_string(std::string_view bytes) {

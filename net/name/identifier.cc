@@ -12,6 +12,8 @@
 #include <idn2.h>
 #include <libpsl.h>
 
+#include "core/ascii.hh"
+
 namespace mpic::net {
 namespace {
 
@@ -220,8 +222,8 @@ result<identifier> parse_identifier(std::string_view text) {
     for (char& c : name) {
         if (static_cast<unsigned char>(c) >= 0x80) {
             ascii = false;
-        } else if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a'); // RFC 4343 §3: ASCII case is not significant
+        } else {
+            c = core::ascii_lower(c); // RFC 4343 §3: ASCII case is not significant
         }
     }
     if (!ascii) {
@@ -245,11 +247,8 @@ result<identifier> parse_identifier(std::string_view text) {
         }
         std::unique_ptr<char, decltype(&idn2_free)> guard(out, &idn2_free);
         name = out;
-        for (char& c : name) { // UTS #46 maps case already; ASCII labels pass through untouched, so fold again
-            if (c >= 'A' && c <= 'Z') {
-                c = static_cast<char>(c - 'A' + 'a');
-            }
-        }
+        // UTS #46 maps case already; ASCII labels pass through untouched, so fold again.
+        name = core::ascii_lower(name);
     }
     if (auto ok = check_labels(name); !ok) {
         return ok.error();

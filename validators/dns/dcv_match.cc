@@ -4,9 +4,8 @@
 #include <charconv>
 #include <cstring>
 
-#include <openssl/evp.h>
-
 #include "core/ascii.hh"
+#include "core/sha256.hh"
 #include "validators/dns/caa_value.hh"
 
 namespace mpic::validators {
@@ -57,9 +56,7 @@ query_name_or_error dns01_query_name(const net::identifier& target) {
 }
 
 std::string dns_account01_label(std::string_view account_uri) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int length = 0;
-    EVP_Digest(account_uri.data(), account_uri.size(), digest.data(), &length, EVP_sha256(), nullptr);
+    const auto digest = core::sha256({account_uri});
     // RFC 4648 §6 base32 of digest[0:10]: 80 bits = exactly 16 five-bit groups, so no padding ever arises.
     constexpr std::string_view alphabet = "abcdefghijklmnopqrstuvwxyz234567"; // lowercase, per Boulder
     std::string label = "_";

@@ -13,6 +13,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "core/ascii.hh"
+#include "core/sha256.hh"
+
 namespace mpic::validators::tls {
 namespace {
 
@@ -131,11 +134,7 @@ bool dns_name_equal(const ASN1_IA5STRING* value, std::string_view expected) {
     // RFC 8737 §3: "The comparison of dNSNames MUST be case insensitive [RFC4343]" (standards §7.3, T4). ASCII-only
     // folding: names are A-labels, and the identifier is already lowercase.
     for (std::size_t i = 0; i < expected.size(); ++i) {
-        auto c = static_cast<char>(bytes[i]);
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-        if (c != expected[i]) {
+        if (core::ascii_lower(static_cast<char>(bytes[i])) != expected[i]) {
             return false;
         }
     }
@@ -320,10 +319,7 @@ problem to_problem(const certificate_verdict& verdict) {
 }
 
 acme_digest digest_of(std::string_view key_authorization) {
-    acme_digest out{};
-    unsigned int length = 0;
-    EVP_Digest(key_authorization.data(), key_authorization.size(), out.data(), &length, EVP_sha256(), nullptr);
-    return out;
+    return core::sha256({key_authorization});
 }
 
 } // namespace mpic::validators::tls

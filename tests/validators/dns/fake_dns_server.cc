@@ -5,65 +5,45 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "tests/net/dns/dns_packet.hh"
+
 namespace mpic::test {
 namespace {
 
-std::string u16(std::uint16_t v) {
-    return {static_cast<char>(v >> 8), static_cast<char>(v & 0xFF)};
-}
-std::string u32(std::uint32_t v) {
-    return u16(static_cast<std::uint16_t>(v >> 16)) + u16(static_cast<std::uint16_t>(v));
-}
+// Wire encoding is shared with the net/dns tests' packet builder (tests/net/dns/dns_packet.hh): one encoder of
+// names and RDATA for every test.
+using dns::u16;
+using dns::u32;
+using dns::wire_name;
 
-std::string wire_name(std::string_view dotted) {
-    std::string out;
-    if (!dotted.empty() && dotted.back() == '.') {
-        dotted.remove_suffix(1);
-    }
-    while (!dotted.empty()) {
-        const auto dot = dotted.find('.');
-        const auto label = dotted.substr(0, dot);
-        out += static_cast<char>(label.size());
-        out += label;
-        dotted = dot == std::string_view::npos ? std::string_view() : dotted.substr(dot + 1);
-    }
-    out += '\0';
-    return out;
+fake_rr from_packet_rr(dns::rr r) {
+    return {std::move(r.name), r.type, std::move(r.rdata), r.ttl};
 }
 
 } // namespace
 
 fake_rr txt_rr(std::string owner, const std::vector<std::string>& strings) {
-    std::string rdata;
-    for (const auto& s : strings) {
-        rdata += static_cast<char>(s.size());
-        rdata += s;
-    }
-    return {std::move(owner), 16, std::move(rdata)};
+    return from_packet_rr(dns::txt(std::move(owner), strings));
 }
 
 fake_rr caa_rr(std::string owner, std::uint8_t flags, std::string_view tag, std::string_view value) {
-    std::string rdata;
-    rdata += static_cast<char>(flags);
-    rdata += static_cast<char>(tag.size());
-    rdata += tag;
-    rdata += value;
-    return {std::move(owner), 257, std::move(rdata)};
+    return from_packet_rr(dns::caa(std::move(owner), flags, tag, value));
 }
 
 fake_rr cname_rr(std::string owner, std::string_view target) {
-    return {std::move(owner), 5, wire_name(target)};
+    return from_packet_rr(dns::cname(std::move(owner), target));
 }
 fake_rr ptr_rr(std::string owner, std::string_view target) {
-    return {std::move(owner), 12, wire_name(target)};
+    return from_packet_rr(dns::ptr(std::move(owner), target));
 }
 
+// Unlike the packet builder, refuse a malformed literal: a typo in a test must not become an arbitrary address.
 fake_rr a_rr(std::string owner, std::string_view dotted_quad) {
     std::array<char, 4> bytes{};
     if (inet_pton(AF_INET, std::string(dotted_quad).c_str(), bytes.data()) != 1) {
         throw std::invalid_argument("bad IPv4 literal in test");
     }
-    return {std::move(owner), 1, std::string(bytes.data(), bytes.size())};
+    return from_packet_rr(dns::a(std::move(owner), dotted_quad));
 }
 
 fake_rr aaaa_rr(std::string owner, std::string_view text) {
@@ -71,7 +51,7 @@ fake_rr aaaa_rr(std::string owner, std::string_view text) {
     if (inet_pton(AF_INET6, std::string(text).c_str(), bytes.data()) != 1) {
         throw std::invalid_argument("bad IPv6 literal in test");
     }
-    return {std::move(owner), 28, std::string(bytes.data(), bytes.size())};
+    return from_packet_rr(dns::aaaa(std::move(owner), text));
 }
 
 fake_dns_server::fake_dns_server(uv_loop_t* loop, handler on_query) : _on_query(std::move(on_query)) {

@@ -9,7 +9,7 @@
 # Usage: bench/soak/soak.sh [--minutes N] [--rate R] [--build DIR] [--reactors N] [--window S] [--keep]
 #   --rate R   total requests/s (default: half of a 15 s closed-loop capacity measurement on the same mix)
 #   --build    build tree with mpicd, mpic-lab and mpic-bench (default: $repo/build)
-#   --window S load window of each "minute" row (default 55 s; the rest of the minute is drain and sampling)
+#   --window S load window of each "minute" row (default 60 s; then the drain and the sampling)
 # Exit: 0 when the run completed and nothing crashed; 1 when mpicd or the lab died, or a minute had transport
 # errors or wrong decisions; 2 bad usage.
 set -euo pipefail
@@ -19,7 +19,7 @@ rate=""
 build="$repo/build"
 reactors=2
 keep=0
-window=55
+window=60
 while [[ $# -gt 0 ]]; do
     case "$1" in
     --minutes) minutes=$2; shift 2 ;;

@@ -110,8 +110,8 @@ main_rate=$((rate - attack_rate))
 echo "soak: $minutes minutes at $main_rate req/s ($main_mix on bench.test) + $attack_rate req/s ($attack_mix on" \
     "attack.test); mpicd pid $mpicd_pid, $reactors reactors, $target"
 
-printf '%-4s %9s %5s %7s %8s %8s %8s %9s %7s %7s %6s %8s\n' min rss_MiB fds req p50_ms p90_ms p99_ms max_ms valid \
-    invalid errs attack_ok
+printf '%-4s %9s %5s %7s %8s %8s %8s %9s %7s %7s %6s %8s %9s\n' min rss_MiB fds req p50_ms p90_ms p99_ms max_ms valid \
+    invalid errs atk_req attack_ok
 rows="$work/rows.tsv"
 : >"$rows"
 status=0
@@ -147,8 +147,9 @@ for minute in $(seq 1 "$minutes"); do
     # Every attack.test decision must be invalid (3 of 6 perspectives see the attacker), every bench.test one valid.
     attack_ok="yes"
     [[ $attack_valid -eq 0 && $attack_invalid -gt 0 ]] || attack_ok="NO"
-    printf '%-4s %9.1f %5s %7s %8.1f %8.1f %8.1f %9.1f %7s %7s %6s %8s\n' "$minute" "$(awk -v k="$rss" 'BEGIN{print k/1024}')" \
-        "$nfd" "$req" "$p50" "$p90" "$p99" "$max" "$valid" "$invalid" "$errs" "$attack_ok"
+    printf '%-4s %9.1f %5s %7s %8.1f %8.1f %8.1f %9.1f %7s %7s %6s %8s %9s\n' "$minute" \
+        "$(awk -v k="$rss" 'BEGIN{print k/1024}')" "$nfd" "$req" "$p50" "$p90" "$p99" "$max" "$valid" "$invalid" "$errs" \
+        "$((attack_valid + attack_invalid))" "$attack_ok"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$minute" "$rss" "$nfd" "$req" "$p50" "$p99" "$errs" "$attack_ok" >>"$rows"
     if [[ $errs -gt 0 || $invalid -gt 0 || $attack_ok != yes ]]; then
         status=1

@@ -6,6 +6,7 @@
 #include "tools/mpic-bench/load_driver.hh"
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <deque>
 #include <memory>
@@ -75,6 +76,16 @@ public:
         uv_timer_start(
             &_edge, [](uv_timer_t* t) { static_cast<load_run*>(t->data)->on_window_open(); },
             to_ms(_window_open_ns - _start_ns), 0);
+        // Ctrl-C or SIGTERM ends the run early but cleanly: outstanding requests are cancelled, the results so far
+        // are reported, and the caller stops what it started (rather than leaving the lab's directories behind).
+        for (uv_signal_t* sig : {&_sigint, &_sigterm}) {
+            uv_signal_init(&_loop, sig);
+            sig->data = this;
+        }
+        uv_signal_start(
+            &_sigint, [](uv_signal_t* h, int) { static_cast<load_run*>(h->data)->interrupt(); }, SIGINT);
+        uv_signal_start(
+            &_sigterm, [](uv_signal_t* h, int) { static_cast<load_run*>(h->data)->interrupt(); }, SIGTERM);
         if (_config.progress) {
             uv_timer_start(
                 &_progress, [](uv_timer_t* t) { static_cast<load_run*>(t->data)->on_progress(); }, 1000, 1000);
@@ -189,6 +200,11 @@ private:
 
     void on_drain_deadline() { finish(); }
 
+    void interrupt() {
+        _result.interrupted = true;
+        finish();
+    }
+
     void maybe_finish(std::uint64_t now) {
         const bool issuing_done =
             _config.mode == load_mode::closed ? now >= _window_end_ns : _next_ns >= _window_end_ns && _backlog.empty();
@@ -217,6 +233,9 @@ private:
         _client.reset();
         for (uv_timer_t* t : {&_tick, &_edge, &_progress}) {
             uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
+        }
+        for (uv_signal_t* sig : {&_sigint, &_sigterm}) {
+            uv_close(reinterpret_cast<uv_handle_t*>(sig), nullptr);
         }
     }
 
@@ -248,6 +267,8 @@ private:
     uv_timer_t _tick{};
     uv_timer_t _edge{};
     uv_timer_t _progress{};
+    uv_signal_t _sigint{};
+    uv_signal_t _sigterm{};
     std::unique_ptr<http::client> _client;
     http::request _base;
     std::vector<http::request> _prepared;

@@ -44,6 +44,7 @@ struct load_result {
     std::uint64_t cancelled_at_drain = 0; ///< still outstanding at the drain deadline
     std::uint64_t connections_opened = 0;
     std::size_t max_backlog = 0; ///< open loop: most requests waiting for a free slot at once
+    bool interrupted = false;    ///< SIGINT/SIGTERM ended the run early (outstanding requests cancelled)
 };
 
 /// Called on the loop thread at the window's edges, so the caller can sample the daemon's CPU counters.

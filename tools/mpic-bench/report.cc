@@ -135,8 +135,11 @@ std::string render_table(const run_report& r, const request_mix& mix) {
         o << ", largest backlog " << r.load.max_backlog << " (requests due while " << r.config.concurrency
           << " were outstanding)";
     }
+    if (r.load.interrupted) {
+        o << ", INTERRUPTED (partial results)";
+    }
     if (r.load.cancelled_at_drain != 0) {
-        o << ", " << r.load.cancelled_at_drain << " cancelled at the drain deadline";
+        o << ", " << r.load.cancelled_at_drain << " cancelled unanswered at the end (drain deadline or interrupt)";
     }
     o << "\n";
     return o.str();
@@ -255,6 +258,7 @@ std::string render_json(const run_report& r, const request_mix& mix) {
     j["connections_opened"] = r.load.connections_opened;
     j["max_backlog"] = r.load.max_backlog;
     j["cancelled_at_drain"] = r.load.cancelled_at_drain;
+    j["interrupted"] = r.load.interrupted;
     if (r.config.profile) {
         const auto p = summarise_profile(r.load.profiles);
         nlohmann::json phases = nlohmann::json::object();

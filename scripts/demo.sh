@@ -13,7 +13,7 @@ once=0
 
 if [[ ${MPIC_SKIP_SETUP:-0} != 1 ]]; then
     "$repo/scripts/setup.sh"
-    cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMPIC_BUILD_TESTS=OFF -DMPIC_BUILD_BENCH=OFF >/dev/null
+    cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPIC_BUILD_TESTS=OFF -DMPIC_BUILD_BENCH=OFF >/dev/null
     cmake --build "$build" -j "$(nproc)" --target mpicd mpic-lab mpic-lab-alpn mpic-lab-faultdns mpic-lab-faulthttp
 fi
 

@@ -160,13 +160,18 @@ struct closed_loop : std::enable_shared_from_this<closed_loop> {
         engine->submit(mix[static_cast<std::size_t>(i) % mix.size()], [self = shared_from_this(),
                                                                        t0](quorum::submit_outcome&& o) {
             const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+            bool last = false;
             {
                 std::lock_guard lock(self->m);
                 self->latency_ms.push_back(ms);
                 self->counts.add(o);
-                ++self->done;
+                last = ++self->done >= self->total;
             }
-            self->cv.notify_one();
+            // Wake the waiting thread once, at the end: a futex wake per request took 11% of the reactor's
+            // samples at 16 in flight (in A and in B alike).
+            if (last) {
+                self->cv.notify_one();
+            }
             self->issue();
         });
     }

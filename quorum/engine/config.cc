@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "net/name/identifier.hh"
 
 namespace mpic::quorum {
@@ -151,6 +153,51 @@ void apply_lab(engine_config& config, const std::vector<net::dns::server_address
         point(*config.primary);
     }
     config.lab = ports;
+}
+
+bool apply_lab_summary(const std::string& path, engine_config& config, std::vector<std::string>& errors) {
+    std::ifstream in(path);
+    if (!in) {
+        errors.push_back("--lab: cannot read " + path);
+        return false;
+    }
+    const auto doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded() || !doc.is_object() || !doc.contains("perspectives") || !doc["perspectives"].is_array()) {
+        errors.push_back("--lab: " + path + " is not an mpic-lab summary");
+        return false;
+    }
+    // Typed reads only: a hand-edited summary must produce a message, never an exception.
+    auto port_of = [](const nlohmann::json& endpoint) -> std::uint16_t {
+        if (!endpoint.is_object() || !endpoint.contains("port") || !endpoint["port"].is_number_unsigned() ||
+            endpoint["port"].get<std::uint64_t>() > 65535) {
+            return 0;
+        }
+        return static_cast<std::uint16_t>(endpoint["port"].get<std::uint64_t>());
+    };
+    auto field = [&](const char* key) { return doc.contains(key) ? doc[key] : nlohmann::json(); };
+    std::vector<net::dns::server_address> dns;
+    for (const auto& p : doc["perspectives"]) {
+        const auto endpoint = p.is_object() && p.contains("dns") ? p["dns"] : nlohmann::json();
+        const auto port = port_of(endpoint);
+        const auto address = endpoint.is_object() && endpoint.contains("address") && endpoint["address"].is_string()
+                                 ? endpoint["address"].get<std::string>()
+                                 : std::string();
+        if (port == 0 || !net::addr::ip_address::parse(address)) {
+            errors.push_back("--lab: a perspective of " + path + " has no valid dns endpoint");
+            return false;
+        }
+        dns.push_back({address, port});
+    }
+    net::addr::lab_ports ports{port_of(field("http")), port_of(field("https")), port_of(field("tls_alpn"))};
+    if (ports.tls_alpn == 0) {
+        ports.tls_alpn = ports.https;
+    }
+    if (dns.empty() || ports.http == 0 || ports.https == 0) {
+        errors.push_back("--lab: " + path + " lacks DNS or HTTP endpoints");
+        return false;
+    }
+    apply_lab(config, dns, ports);
+    return true;
 }
 
 } // namespace mpic::quorum

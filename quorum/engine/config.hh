@@ -91,6 +91,12 @@ engine_config embedded_default_config();
 void apply_lab(engine_config& config, const std::vector<net::dns::server_address>& dns_by_perspective,
                const net::addr::lab_ports& ports);
 
+/// Reads the JSON summary `mpic-lab up` prints (per-perspective DNS endpoints, HTTP/HTTPS/TLS-ALPN ports) and
+/// applies it with apply_lab. On a missing file or a malformed summary appends a message (prefixed "--lab: ") and
+/// returns false without changing `config`. A scenario without a TLS-ALPN responder maps tls-alpn-01 to the HTTPS
+/// port, where it then fails honestly.
+bool apply_lab_summary(const std::string& path, engine_config& config, std::vector<std::string>& errors);
+
 /// The nameservers of /etc/resolv.conf (port 53), or 127.0.0.1 if none can be read.
 std::vector<net::dns::server_address> system_resolvers();
 

@@ -44,7 +44,10 @@ reactor_services::create(uv_loop_t* loop, const engine_config& config,
             net::http::client_config http;
             // The agent is infrastructure the CA configured, not an applicant-controlled destination.
             http.policy = net::addr::address_policy::unrestricted("perspective agent configured by the CA");
-            http.pool_capacity = 16;
+            // Keep every connection a burst opened: a pool smaller than the checks one agent has in flight closes
+            // a connection each time one is returned, and each reconnect is a full mutual-TLS handshake (~2 ms CPU
+            // on both sides; bench/agent measured 54 µs per check at 16 in flight vs ~1 ms at 64 with a pool of 16).
+            http.pool_capacity = 512;
             http.idle_timeout = std::chrono::seconds(30);
             s.http = std::make_unique<net::http::client>(loop, s.tls.get(), http);
             s.runtime.http = s.http.get();

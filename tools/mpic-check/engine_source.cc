@@ -69,44 +69,6 @@ private:
 
 } // namespace
 
-bool apply_lab_summary(const std::string& path, quorum::engine_config& config, std::vector<std::string>& errors) {
-    std::ifstream in(path);
-    if (!in) {
-        errors.push_back("--lab: cannot read " + path);
-        return false;
-    }
-    auto doc = nlohmann::json::parse(in, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object() || !doc.contains("perspectives") || !doc["perspectives"].is_array()) {
-        errors.push_back("--lab: " + path + " is not an mpic-lab summary");
-        return false;
-    }
-    auto port_of = [&](const char* key) -> std::uint16_t {
-        const auto it = doc.find(key);
-        if (it == doc.end() || !it->is_object() || !it->contains("port") || !(*it)["port"].is_number_unsigned()) {
-            return 0;
-        }
-        return (*it)["port"].get<std::uint16_t>();
-    };
-    std::vector<net::dns::server_address> dns;
-    for (const auto& p : doc["perspectives"]) {
-        if (!p.is_object() || !p.contains("dns") || !p["dns"].is_object()) {
-            errors.push_back("--lab: perspective without a dns endpoint");
-            return false;
-        }
-        dns.push_back({p["dns"].value("address", "127.0.0.1"), p["dns"].value<std::uint16_t>("port", 0)});
-    }
-    net::addr::lab_ports ports{port_of("http"), port_of("https"), port_of("tls_alpn")};
-    if (ports.tls_alpn == 0) {
-        ports.tls_alpn = ports.https; // no TLS-ALPN responder in the scenario: tls-alpn-01 then fails honestly
-    }
-    if (dns.empty() || ports.http == 0 || ports.https == 0) {
-        errors.push_back("--lab: the summary lacks DNS or HTTP endpoints");
-        return false;
-    }
-    quorum::apply_lab(config, dns, ports);
-    return true;
-}
-
 std::unique_ptr<source> make_engine_source(const engine_options& options, std::vector<std::string>& errors) {
     quorum::engine_config config;
     if (options.config_path.empty()) {
@@ -133,7 +95,7 @@ std::unique_ptr<source> make_engine_source(const engine_options& options, std::v
         }
         config.date_override = *date;
     }
-    if (!options.lab_path.empty() && !apply_lab_summary(options.lab_path, config, errors)) {
+    if (!options.lab_path.empty() && !quorum::apply_lab_summary(options.lab_path, config, errors)) {
         return nullptr;
     }
     if (options.reactors != 0) {

@@ -70,8 +70,4 @@ std::unique_ptr<source> make_coordinator_source(const coordinator_options& optio
 /// Returns false (with a message in out.errors) when the body is not such a response.
 bool parse_response_body(std::string_view body, answer& out);
 
-/// Reads `mpic-lab up`'s JSON summary and points the configuration's in-process perspectives at the lab
-/// (quorum::apply_lab), exactly as `mpicd --lab` does.
-bool apply_lab_summary(const std::string& path, quorum::engine_config& config, std::vector<std::string>& errors);
-
 } // namespace mpic::mpic_check

@@ -41,44 +41,6 @@ std::string random_token() {
     return out;
 }
 
-/// Reads `mpic-lab up`'s JSON summary and points the engine at the lab (lab mode).
-bool apply_lab_summary(const std::string& path, quorum::engine_config& config, std::vector<std::string>& errors) {
-    std::ifstream in(path);
-    if (!in) {
-        errors.push_back("--lab: cannot read " + path);
-        return false;
-    }
-    auto doc = nlohmann::json::parse(in, nullptr, false);
-    auto port_of = [&](const char* key) -> std::uint16_t {
-        if (!doc.contains(key) || !doc[key].is_object() || !doc[key].contains("port")) {
-            return 0;
-        }
-        return doc[key]["port"].get<std::uint16_t>();
-    };
-    if (doc.is_discarded() || !doc.is_object() || !doc.contains("perspectives") || !doc["perspectives"].is_array()) {
-        errors.push_back("--lab: " + path + " is not an mpic-lab summary");
-        return false;
-    }
-    std::vector<net::dns::server_address> dns;
-    for (const auto& p : doc["perspectives"]) {
-        if (!p.contains("dns") || !p["dns"].is_object()) {
-            errors.push_back("--lab: perspective without a dns endpoint");
-            return false;
-        }
-        dns.push_back({p["dns"].value("address", "127.0.0.1"), p["dns"].value<std::uint16_t>("port", 0)});
-    }
-    net::addr::lab_ports ports{port_of("http"), port_of("https"), port_of("tls_alpn")};
-    if (ports.tls_alpn == 0) {
-        ports.tls_alpn = ports.https; // the scenario has no TLS-ALPN responder; tls-alpn-01 then fails honestly
-    }
-    if (dns.empty() || ports.http == 0 || ports.https == 0) {
-        errors.push_back("--lab: the summary lacks DNS or HTTP endpoints");
-        return false;
-    }
-    quorum::apply_lab(config, dns, ports);
-    return true;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -169,7 +131,7 @@ int main(int argc, char** argv) {
         generated_token = random_token();
         daemon_config.tokens.push_back({"default", generated_token});
     }
-    if (!lab_path.empty() && !apply_lab_summary(lab_path, engine_config, errors)) {
+    if (!lab_path.empty() && !quorum::apply_lab_summary(lab_path, engine_config, errors)) {
         return fail(errors, "lab error");
     }
     if (!quorum::validate_engine_config(engine_config, errors) |

@@ -153,6 +153,14 @@ for minute in $(seq 1 "$minutes"); do
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$minute" "$rss" "$nfd" "$req" "$p50" "$p99" "$errs" "$attack_ok" >>"$rows"
     if [[ $errs -gt 0 || $invalid -gt 0 || $attack_ok != yes ]]; then
         status=1
+        keep=1
+    fi
+    if [[ $invalid -gt 0 ]]; then
+        # Keep the invalid bench.test decisions before rotation drops them, and say why each perspective failed.
+        cat "$work"/audit.jsonl "$work"/audit.jsonl.1 2>/dev/null | grep -F '"is_valid":false' |
+            grep -vF 'attack.test' >>"$work/unexpected.jsonl" || true
+        jq -r '[.results[]?.attempts[]?[]? | .errors[]?.type] | join(",")' "$work/unexpected.jsonl" 2>/dev/null | tr ',' '\n' | sort | uniq -c | sort -rn | head -5 |
+            sed 's/^/      invalid bench.test decisions, perspective errors: /' || true
     fi
 done
 

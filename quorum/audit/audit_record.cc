@@ -79,6 +79,13 @@ json attempt_to_json(const std::vector<perspective_result>& perspectives, const 
                        {"errors", std::move(errors)},
                        {"timestamp_ns", r.timestamp_ns},
                        {"total_us", r.timings.total_us},
+                       {"timings",
+                        {{"queue_us", r.timings.queue_us},
+                         {"dns_us", r.timings.dns_us},
+                         {"connect_us", r.timings.connect_us},
+                         {"tls_us", r.timings.tls_us},
+                         {"first_byte_us", r.timings.first_byte_us},
+                         {"body_us", r.timings.body_us}}},
                        {"evidence", evidence(r)}});
     }
     return out;

@@ -213,8 +213,11 @@ private:
                                        validators::check_callback callback) {
         auto& services = _services.at(index);
         _engine.checks_in_flight.fetch_add(1, std::memory_order_relaxed);
-        auto counted = [this, callback = std::move(callback)](check_result&& r) mutable {
+        // Queue wait: from the request's intake to this check's start (later attempts wait for earlier ones).
+        const auto queued_us = static_cast<std::uint32_t>((now_ns() - _started_ns) / 1000);
+        auto counted = [this, queued_us, callback = std::move(callback)](check_result&& r) mutable {
             _engine.checks_in_flight.fetch_sub(1, std::memory_order_relaxed);
+            r.timings.queue_us = queued_us;
             callback(std::move(r));
         };
         if (services.config->transport.is_agent()) {
@@ -405,7 +408,7 @@ private:
     std::shared_ptr<request_run> _self; ///< alive until answered
     uv_timer_t* _deadline = nullptr;    ///< freed in its close callback
     std::uint64_t _started_ns;
-    civil_date _date;  ///< the request's date: its BR phase applies
+    civil_date _date; ///< the request's date: its BR phase applies
     std::uint64_t _deadline_at_ns = 0;
     bool _expired = false;
     bool _answered = false;

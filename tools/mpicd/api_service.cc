@@ -350,6 +350,28 @@ void api_service::observe(const quorum::mpic_response& response) {
                 it = series.emplace(std::move(key), *h).first;
             }
             it->second.observe_us(r.timings.total_us);
+            // Where the latency goes (issue #8): one histogram per phase and method, phases not reached skipped.
+            const std::pair<const char*, std::uint32_t> phases[] = {
+                {"queue", r.timings.queue_us},           {"dns", r.timings.dns_us},
+                {"connect", r.timings.connect_us},       {"tls", r.timings.tls_us},
+                {"first_byte", r.timings.first_byte_us}, {"body", r.timings.body_us}};
+            for (const auto& [phase, us] : phases) {
+                if (us == 0) {
+                    continue;
+                }
+                std::string phase_key = std::string(phase) + '\0' + std::string(method);
+                auto ph = series.find(phase_key);
+                if (ph == series.end()) {
+                    auto h = core::metrics_registry::global().add_histogram(
+                        "mpic_check_phase_seconds", "Perspective check latency by phase",
+                        {{"phase", phase}, {"method", std::string(method)}});
+                    if (!h) {
+                        continue;
+                    }
+                    ph = series.emplace(std::move(phase_key), *h).first;
+                }
+                ph->second.observe_us(us);
+            }
         }
     };
     for (const auto& t : response.targets) {

@@ -584,8 +584,13 @@ result<listener> listener::bind(const std::string& host, std::uint16_t port, int
 }
 
 listener::~listener() {
+    close();
+}
+
+void listener::close() noexcept {
     if (_fd >= 0) {
         ::close(_fd);
+        _fd = -1;
     }
 }
 

@@ -87,6 +87,8 @@ public:
     listener(listener&& other) noexcept;
     listener& operator=(listener&&) = delete;
     int fd() const noexcept { return _fd; }
+    /// Closes this descriptor (the servers keep their own dups). Idempotent.
+    void close() noexcept;
     std::uint16_t port() const noexcept { return _port; }
 
 private:

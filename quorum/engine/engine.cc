@@ -173,7 +173,7 @@ void engine::impl::handle(core::reactor& r, mpic_request request, submit_callbac
     // A run may answer before start_request_run returns (every check failing synchronously); it is registered
     // for shutdown only if it is still running then.
     auto answered = std::make_shared<bool>(false);
-    auto on_response = [this, &r, &slot, id, gate_hold, answered, done = std::move(done)](mpic_response&& response) {
+    auto on_response = [&r, &slot, id, gate_hold, answered, done = std::move(done)](mpic_response&& response) {
         *answered = true;
         slot.runs.erase(id);
         done({std::move(response), {}, {}});

@@ -275,6 +275,9 @@ int main(int argc, char** argv) {
             }
         });
     }
+    // The servers closed their dups; closing this last descriptor makes the kernel refuse new connections instead
+    // of queueing them for nobody during the drain.
+    listener->close();
     auto report = engine.shutdown(std::chrono::milliseconds(daemon_config.shutdown_grace_ms));
     if (audit) {
         audit->flush();

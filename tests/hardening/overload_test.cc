@@ -30,6 +30,14 @@
 namespace mpic::test::hardening {
 namespace {
 
+// Under AddressSanitizer the daemon's RSS includes ASan's quarantine of freed memory (256 MiB by default) and its
+// shadow, so the bound there is the quarantine's; without ASan it is the daemon's own.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::uint64_t rss_slack_mib = 384;
+#else
+constexpr std::uint64_t rss_slack_mib = 64;
+#endif
+
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
@@ -177,10 +185,12 @@ TEST_F(overload, sheds_with_retry_after_keeps_latency_and_memory_bounded_and_rec
         {"admitted requests", "some, p99 < 5000 ms",
          std::to_string(summary.ok) + " admitted, p99 " + std::to_string(static_cast<int>(p99)) + " ms",
          summary.ok > 0 && p99 < 5000},
-        {"RSS (VmRSS)", "after <= before + 64 MiB, peak <= before + 128 MiB",
+        {"RSS (VmRSS)",
+         "after <= before + " + std::to_string(rss_slack_mib) + " MiB, peak <= before + " +
+             std::to_string(2 * rss_slack_mib) + " MiB",
          std::to_string(rss_before / 1024) + " -> " + std::to_string(rss_after / 1024) + " MiB (peak " +
              std::to_string(peak_rss.load() / 1024) + ")",
-         rss_after <= rss_before + 64 * 1024 && peak_rss.load() <= rss_before + 128 * 1024},
+         rss_after <= rss_before + rss_slack_mib * 1024 && peak_rss.load() <= rss_before + 2 * rss_slack_mib * 1024},
         {"open fds", "after <= before + 16", std::to_string(fds_before) + " -> " + std::to_string(fds_after),
          fds_after >= 0 && fds_after <= fds_before + 16},
         {"process", "alive", alive ? "alive" : "DEAD", alive},

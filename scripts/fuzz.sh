@@ -5,7 +5,7 @@
 # Usage: scripts/fuzz.sh [build-dir] [seconds-per-target]
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${1:-$repo/build-fuzz}
+build=$(realpath -m "${1:-$repo/build-fuzz}")  # absolute: each target runs from its scratch directory
 seconds=${2:-30}
 "$repo/scripts/setup.sh" >/dev/null
 cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMPIC_FUZZ=ON -DMPIC_BUILD_BENCH=OFF \

@@ -74,12 +74,34 @@ TEST(mpic_bench_smoke, two_second_closed_loop_run_reports_requests_and_latencies
     EXPECT_EQ(j["profile"]["responses"].get<std::uint64_t>(), requests);
     EXPECT_GE(j["profile"]["checks"].get<std::uint64_t>(), 4 * requests); // at least the quorum answered each time
     EXPECT_GT(j["profile"]["phases"]["dns"]["median_us"].get<double>(), 0.0);
+    // mpicd reports its audit wait (Server-Timing): every answer waited for a durable record, and what is left of
+    // the engine-added latency without it is smaller.
+    EXPECT_GT(j["profile"]["audit_us"]["p50"].get<double>(), 0.0);
+    EXPECT_LT(j["profile"]["engine_added_without_audit_us"]["p50"].get<double>(),
+              j["profile"]["engine_added_us"]["p50"].get<double>());
 
     std::ifstream svg(plot);
     std::string first;
     std::getline(svg, first);
     EXPECT_TRUE(first.starts_with("<svg")) << first;
     std::filesystem::remove(plot);
+}
+
+TEST(mpic_bench_smoke, open_loop_sends_on_schedule_and_reports_its_own_lag) {
+    const auto result = run(std::string(MPIC_BENCH_BINARY) + " --scenario " + MPIC_BENCH_SCENARIO +
+                            " -r 50 -c 16 -d 2 -w 0.5 --mix caa --json --no-progress");
+    ASSERT_EQ(result.exit_code, 0) << result.stdout_text;
+    const auto j = nlohmann::json::parse(result.stdout_text, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << result.stdout_text;
+    EXPECT_EQ(j["mode"], "open");
+    // 50/s over a 2 s window: the schedule puts exactly 100 intended send times in it, and each is counted.
+    EXPECT_EQ(j["requests"].get<std::uint64_t>(), 100U) << j.dump(2);
+    EXPECT_EQ(j["outcomes"]["valid"].get<std::uint64_t>(), 100U);
+    // The timerfd releases each request at its due time; a generator that fell behind its own schedule (the old
+    // 1 ms tick: up to 2 ms per request) would show here. The bound allows for a loaded CI machine.
+    ASSERT_TRUE(j["send_lag_us"].is_object());
+    EXPECT_LT(j["send_lag_us"]["p50"].get<double>(), 20000.0);
+    EXPECT_LE(j["send_lag_us"]["p50"].get<double>(), j["send_lag_us"]["max"].get<double>());
 }
 
 TEST(mpic_bench_smoke, refuses_an_unknown_request_kind_without_starting_anything) {

@@ -100,4 +100,29 @@ TEST(parse_profile, reads_timings_and_the_quorum_deciding_check) {
     EXPECT_FALSE(parse_profile(R"({"error":"overloaded"})", 1, p));
 }
 
+TEST(server_timing, reads_the_audit_duration_and_nothing_else) {
+    EXPECT_EQ(server_timing_audit_us("audit;dur=0.431"), 431U);
+    EXPECT_EQ(server_timing_audit_us("db;dur=5, audit;dur=1.5;desc=\"sync\""), 1500U);
+    EXPECT_EQ(server_timing_audit_us("audit ;dur=2"), 2000U);
+    EXPECT_EQ(server_timing_audit_us("auditor;dur=7"), 0U); // another metric whose name starts the same
+    EXPECT_EQ(server_timing_audit_us("audit"), 0U);         // no duration
+    EXPECT_EQ(server_timing_audit_us("audit;dur=abc"), 0U);
+    EXPECT_EQ(server_timing_audit_us("audit;dur=-1"), 0U);
+    EXPECT_EQ(server_timing_audit_us(""), 0U);
+}
+
+TEST(summarise_profile, separates_the_audit_wait_from_the_engine) {
+    profile_record a;
+    a.engine_added_us = 900;
+    a.audit_us = 600;
+    profile_record b;
+    b.engine_added_us = 500;
+    b.audit_us = 100;
+    const auto s = summarise_profile({a, b});
+    EXPECT_EQ(s.engine_added_p99_us, 900);
+    EXPECT_EQ(s.engine_only_p99_us, 400); // 500 - 100 beats 900 - 600
+    EXPECT_EQ(s.engine_only_p50_us, 300);
+    EXPECT_EQ(s.audit_p99_us, 600);
+}
+
 } // namespace

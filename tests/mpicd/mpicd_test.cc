@@ -564,6 +564,10 @@ TEST_F(mpicd_test, health_ready_config_and_metrics) {
     auto decided = post_mpic(http01("good.test", "tok-good", "metrics-1"));
     ASSERT_TRUE(decided.has_value());
     ASSERT_EQ(decided->status, 200);
+    // The answer says how long it waited for its durable audit record (W3C Server-Timing, milliseconds).
+    const auto timing = decided->header("server-timing");
+    ASSERT_TRUE(timing.starts_with("audit;dur=")) << timing;
+    EXPECT_GT(std::stod(timing.substr(10)), 0.0) << timing;
     auto metrics = call(get_request("/metrics", auth_header));
     ASSERT_TRUE(metrics.has_value());
     ASSERT_EQ(metrics->status, 200);
@@ -573,6 +577,7 @@ TEST_F(mpicd_test, health_ready_config_and_metrics) {
     EXPECT_NE(text.find("mpic_api_requests_total{outcome=\"ok\"} 1"), std::string::npos) << text.substr(0, 4000);
     EXPECT_NE(text.find("mpic_api_requests_total{outcome=\"unauthorized\"} 2"), std::string::npos);
     EXPECT_NE(text.find("mpic_check_duration_seconds_bucket{"), std::string::npos);
+    EXPECT_NE(text.find("mpic_audit_commit_seconds_count 1"), std::string::npos) << text.substr(0, 4000);
     EXPECT_NE(text.find("method=\"acme-http-01\""), std::string::npos);
     EXPECT_NE(text.find("perspective=\"us-east\""), std::string::npos);
     EXPECT_EQ(text.find(token_secret), std::string::npos);

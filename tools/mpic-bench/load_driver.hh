@@ -44,7 +44,10 @@ struct load_result {
     std::uint64_t cancelled_at_drain = 0; ///< still outstanding at the drain deadline
     std::uint64_t connections_opened = 0;
     std::size_t max_backlog = 0; ///< open loop: most requests waiting for a free slot at once
-    bool interrupted = false;    ///< SIGINT/SIGTERM ended the run early (outstanding requests cancelled)
+    /// Open loop, window requests: how long after its due time each request was handed to the HTTP client (µs).
+    /// This lag is part of every measured latency but is the generator's, not the daemon's.
+    std::vector<std::uint32_t> send_lag_us;
+    bool interrupted = false; ///< SIGINT/SIGTERM ended the run early (outstanding requests cancelled)
 };
 
 /// Called on the loop thread at the window's edges, so the caller can sample the daemon's CPU counters.

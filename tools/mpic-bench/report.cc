@@ -56,6 +56,16 @@ nlohmann::json latency_json(const latency_summary& l) {
             {"p999", l.p999 / 1000.0}, {"max", l.max / 1000.0}, {"mean", l.mean / 1000.0}};
 }
 
+struct lag_figures {
+    double p50 = 0, p99 = 0, max = 0;
+};
+
+lag_figures lag_summary(const std::vector<std::uint32_t>& lags_us) {
+    std::vector<double> sorted(lags_us.begin(), lags_us.end());
+    std::sort(sorted.begin(), sorted.end());
+    return {percentile_sorted(sorted, 50), percentile_sorted(sorted, 99), sorted.empty() ? 0.0 : sorted.back()};
+}
+
 } // namespace
 
 std::size_t window_requests(const run_report& r) noexcept {
@@ -135,6 +145,11 @@ std::string render_table(const run_report& r, const request_mix& mix) {
         o << ", largest backlog " << r.load.max_backlog << " (requests due while " << r.config.concurrency
           << " were outstanding)";
     }
+    if (r.config.mode == load_mode::open && !r.load.send_lag_us.empty()) {
+        const auto lag = lag_summary(r.load.send_lag_us);
+        o << "\n  send lag        p50 " << fmt("%.0f", lag.p50) << " µs, p99 " << fmt("%.0f", lag.p99) << " µs, max "
+          << fmt("%.0f", lag.max) << " µs (the generator's own lateness, included in the latencies above)";
+    }
     if (r.load.interrupted) {
         o << ", INTERRUPTED (partial results)";
     }
@@ -162,6 +177,10 @@ std::string render_profile(const run_report& r) {
     o << "  engine-added (latency − the quorum-deciding check's network time)   p50 "
       << fmt("%.0f", p.engine_added_p50_us) << " µs  p99 " << fmt("%.0f", p.engine_added_p99_us) << " µs  p99.9 "
       << fmt("%.0f", p.engine_added_p999_us) << " µs\n";
+    o << "    of which the audit log's durable write (Server-Timing)   p50 " << fmt("%.0f", p.audit_p50_us)
+      << " µs  p99 " << fmt("%.0f", p.audit_p99_us) << " µs\n";
+    o << "    engine-added without it   p50 " << fmt("%.0f", p.engine_only_p50_us) << " µs  p99 "
+      << fmt("%.0f", p.engine_only_p99_us) << " µs  p99.9 " << fmt("%.0f", p.engine_only_p999_us) << " µs\n";
 
     // Waterfall of the slowest 5: one bar per perspective on a common time axis (the request's latency).
     std::vector<const profile_record*> slowest;
@@ -257,6 +276,10 @@ std::string render_json(const run_report& r, const request_mix& mix) {
     j["lab"] = cpu(r.lab);
     j["connections_opened"] = r.load.connections_opened;
     j["max_backlog"] = r.load.max_backlog;
+    if (r.config.mode == load_mode::open) {
+        const auto lag = lag_summary(r.load.send_lag_us);
+        j["send_lag_us"] = {{"p50", lag.p50}, {"p99", lag.p99}, {"max", lag.max}};
+    }
     j["cancelled_at_drain"] = r.load.cancelled_at_drain;
     j["interrupted"] = r.load.interrupted;
     if (r.config.profile) {
@@ -271,7 +294,10 @@ std::string render_json(const run_report& r, const request_mix& mix) {
             {"phases", phases},
             {"decided_after_us", {{"p50", p.decided_p50_us}, {"p99", p.decided_p99_us}}},
             {"engine_added_us",
-             {{"p50", p.engine_added_p50_us}, {"p99", p.engine_added_p99_us}, {"p999", p.engine_added_p999_us}}}};
+             {{"p50", p.engine_added_p50_us}, {"p99", p.engine_added_p99_us}, {"p999", p.engine_added_p999_us}}},
+            {"audit_us", {{"p50", p.audit_p50_us}, {"p99", p.audit_p99_us}}},
+            {"engine_added_without_audit_us",
+             {{"p50", p.engine_only_p50_us}, {"p99", p.engine_only_p99_us}, {"p999", p.engine_only_p999_us}}}};
     } else {
         j["profile"] = nullptr;
     }

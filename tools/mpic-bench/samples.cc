@@ -149,9 +149,13 @@ profile_summary summarise_profile(const std::vector<profile_record>& records) {
     std::array<std::vector<double>, phase_names.size()> phases;
     std::vector<double> decided;
     std::vector<double> added;
+    std::vector<double> engine_only;
+    std::vector<double> audit;
     for (const auto& r : records) {
         decided.push_back(r.decided_after_us);
         added.push_back(static_cast<double>(r.engine_added_us));
+        engine_only.push_back(static_cast<double>(r.engine_added_us) - r.audit_us);
+        audit.push_back(r.audit_us);
         for (const auto& p : r.perspectives) {
             // A cancelled check was stopped by the decision: its phases say nothing about the path it measured.
             if (p.result.ends_with(":cancelled")) {
@@ -175,7 +179,41 @@ profile_summary summarise_profile(const std::vector<profile_record>& records) {
     out.engine_added_p50_us = percentile_sorted(added, 50);
     out.engine_added_p99_us = percentile_sorted(added, 99);
     out.engine_added_p999_us = percentile_sorted(added, 99.9);
+    std::sort(engine_only.begin(), engine_only.end());
+    std::sort(audit.begin(), audit.end());
+    out.engine_only_p50_us = percentile_sorted(engine_only, 50);
+    out.engine_only_p99_us = percentile_sorted(engine_only, 99);
+    out.engine_only_p999_us = percentile_sorted(engine_only, 99.9);
+    out.audit_p50_us = percentile_sorted(audit, 50);
+    out.audit_p99_us = percentile_sorted(audit, 99);
     return out;
+}
+
+std::uint32_t server_timing_audit_us(std::string_view value) noexcept {
+    // Server-Timing: metric *( OWS ";" OWS param ) *( OWS "," OWS metric ), param dur=<milliseconds>.
+    while (!value.empty()) {
+        const auto comma = value.find(',');
+        std::string_view metric = value.substr(0, comma);
+        value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+        while (!metric.empty() && (metric.front() == ' ' || metric.front() == '\t')) {
+            metric.remove_prefix(1);
+        }
+        if (!metric.starts_with("audit") || (metric.size() > 5 && metric[5] != ';' && metric[5] != ' ')) {
+            continue;
+        }
+        const auto dur = metric.find("dur=");
+        if (dur == std::string_view::npos) {
+            return 0;
+        }
+        double ms = 0;
+        const auto text = metric.substr(dur + 4);
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+        if (ec != std::errc{} || ms < 0 || ms > 4.0e6) {
+            return 0;
+        }
+        return static_cast<std::uint32_t>(ms * 1000.0 + 0.5);
+    }
+    return 0;
 }
 
 } // namespace mpic::bench

@@ -43,13 +43,16 @@ struct perspective_timing {
 
 /// What --profile keeps of one response.
 struct profile_record {
-    std::uint32_t latency_us = 0;       ///< client-observed
+    std::uint32_t latency_us = 0;       ///< client-observed, from the moment the request was sent (not due)
     std::uint32_t decided_after_us = 0; ///< the response's decided_after_ms (the slowest of its checks)
     /// Client latency minus the network time the decision had to wait for: for each check, the quorum_count-th
     /// smallest total_us among the perspectives that answered (the answer that made the decision possible), the
     /// largest over the request's checks. What is left is the engine and the API: parsing, scheduling, the
     /// quorum logic, the audit record, rendering, and one loopback HTTP exchange.
     std::int64_t engine_added_us = 0;
+    /// mpicd's `Server-Timing: audit;dur=` — how long the answer waited for its audit record to be durable (write +
+    /// fdatasync on the audit disk); 0 when the header is absent (no audit log).
+    std::uint32_t audit_us = 0;
     std::vector<perspective_timing> perspectives;
 };
 
@@ -58,7 +61,8 @@ struct profile_record {
 /// after them). Returns false when the body has no is_valid.
 bool scan_decision(std::string_view body, bool& is_valid) noexcept;
 
-/// Parses a 200 response body for --profile. Returns false if it is not a response of the documented shape.
+/// Parses a 200 response body for --profile. `latency_us` runs from the actual send (the generator's own lag is
+/// not the engine's). Returns false if it is not a response of the documented shape.
 bool parse_profile(std::string_view body, std::uint32_t latency_us, profile_record& out);
 
 /// Percentile over a sorted vector (nearest rank); 0 for an empty one. `p` in [0, 100].
@@ -81,7 +85,14 @@ struct profile_summary {
     std::array<double, phase_names.size()> p99_us{};
     double decided_p50_us = 0, decided_p99_us = 0;
     double engine_added_p50_us = 0, engine_added_p99_us = 0, engine_added_p999_us = 0;
+    /// engine_added_us − audit_us per request: the engine and the API without the audit disk's sync.
+    double engine_only_p50_us = 0, engine_only_p99_us = 0, engine_only_p999_us = 0;
+    double audit_p50_us = 0, audit_p99_us = 0; ///< the audit wait itself (0 without the header)
 };
+
+/// Reads the `audit;dur=<ms>` entry of a Server-Timing header value (RFC-style list of metrics); 0 if absent or
+/// malformed.
+std::uint32_t server_timing_audit_us(std::string_view header_value) noexcept;
 profile_summary summarise_profile(const std::vector<profile_record>& records);
 
 } // namespace mpic::bench

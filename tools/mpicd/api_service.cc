@@ -6,6 +6,7 @@
 #include "tools/mpicd/api_service.hh"
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
 #include <unordered_map>
 
@@ -32,6 +33,14 @@ response json_response(int status, std::string body) {
 response error_response(int status, std::string_view error, std::string_view message) {
     nlohmann::json body = {{"error", error}, {"message", message}};
     return json_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+/// `audit;dur=<ms>` (W3C Server-Timing, durations in milliseconds).
+std::string server_timing_audit(std::chrono::steady_clock::duration d) {
+    char text[48];
+    std::snprintf(text, sizeof text, "audit;dur=%.3f",
+                  static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(d).count()) / 1000.0);
+    return text;
 }
 
 response retry_later(int status, std::string_view error, std::string_view message, int seconds) {
@@ -107,6 +116,10 @@ api_service::api_service(const daemon_config& config, quorum::engine& engine, co
     _decisions_invalid = counter_or_die("mpic_decisions_total", "Decisions by result", {{"result", "invalid"}});
     if (auto h = registry.add_histogram("mpic_request_duration_seconds", "POST /mpic latency, received to answered")) {
         _request_latency = *h;
+    }
+    if (auto h = registry.add_histogram("mpic_audit_commit_seconds",
+                                        "decision handed to the audit log to record durable (write + fdatasync)")) {
+        _audit_commit_latency = *h;
     }
     if (auto g = registry.add_gauge("mpic_api_requests_in_flight", "API requests being processed")) {
         _in_flight = *g;
@@ -278,19 +291,27 @@ void api_service::handle_mpic(request&& req, responder res, std::string client) 
         auto record = quorum::render_audit_record(*outcome.response, context);
         // The answer leaves only after its record is durable; the completion runs on the audit writer thread,
         // so it hops back to this reactor (post_continuation is accepted even while stopping).
-        auto appended = _audit->append(std::move(record), [this, res, body, finish, reactor](std::error_code ec) {
-            auto reply = [this, res, body, finish, ec]() mutable {
-                if (ec) {
-                    _requests_unavailable.inc();
-                    finish(res, retry_later(503, "audit-unavailable",
-                                            "the decision could not be recorded: " + ec.message(), 5));
-                    return;
-                }
-                _requests_ok.inc();
-                finish(res, json_response(200, std::move(*body)));
-            };
-            deliver_on(reactor, std::move(reply));
-        });
+        const auto appended_at = std::chrono::steady_clock::now();
+        auto appended =
+            _audit->append(std::move(record), [this, res, body, finish, reactor, appended_at](std::error_code ec) {
+                auto reply = [this, res, body, finish, ec, appended_at]() mutable {
+                    if (ec) {
+                        _requests_unavailable.inc();
+                        finish(res, retry_later(503, "audit-unavailable",
+                                                "the decision could not be recorded: " + ec.message(), 5));
+                        return;
+                    }
+                    _requests_ok.inc();
+                    const auto commit = std::chrono::steady_clock::now() - appended_at;
+                    _audit_commit_latency.observe(commit);
+                    auto answer = json_response(200, std::move(*body));
+                    // W3C Server-Timing: how long this answer waited for its audit record to become durable, so a
+                    // client (mpic-bench --profile) can tell the storage's share of the latency from the engine's.
+                    answer.headers.push_back({"Server-Timing", server_timing_audit(commit)});
+                    finish(res, std::move(answer));
+                };
+                deliver_on(reactor, std::move(reply));
+            });
         if (!appended) {
             _requests_unavailable.inc();
             finish(res, retry_later(503, "audit-unavailable",

@@ -52,6 +52,7 @@ private:
     core::counter _decisions_valid;
     core::counter _decisions_invalid;
     core::histogram _request_latency;
+    core::histogram _audit_commit_latency; ///< append → durable → back on the reactor (mpic_audit_commit_seconds)
     core::gauge _in_flight;
 };
 

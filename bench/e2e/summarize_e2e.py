@@ -45,8 +45,19 @@ def main():
         prof = [r["profile"] for r in half if r.get("profile")]
         print(f"   engine-added us p50 {spread([p['engine_added_us']['p50'] for p in prof])}; "
               f"p99 {spread([p['engine_added_us']['p99'] for p in prof])} (target p99 < 1000)")
+        with_audit = [p for p in prof if "engine_added_without_audit_us" in p]
+        if with_audit:
+            print(f"   of which waiting for the durable audit record (Server-Timing) us p50 "
+                  f"{spread([p['audit_us']['p50'] for p in with_audit])}; p99 "
+                  f"{spread([p['audit_us']['p99'] for p in with_audit])}")
+            print(f"   engine-added without the audit wait us p50 "
+                  f"{spread([p['engine_added_without_audit_us']['p50'] for p in with_audit])}; p99 "
+                  f"{spread([p['engine_added_without_audit_us']['p99'] for p in with_audit])} (target p99 < 1000)")
         print(f"   decided_after us p99 {spread([p['decided_after_us']['p99'] for p in prof])}; "
               f"dns phase median us {spread([p['phases']['dns']['median_us'] for p in prof])}")
+        lags = [r["send_lag_us"] for r in half if r.get("send_lag_us")]
+        if lags:
+            print(f"   generator send lag us p50 {spread([l['p50'] for l in lags])}; p99 {spread([l['p99'] for l in lags])}")
     nosync = load(d, "t4-nosync")
     if nosync:
         prof = [r["profile"] for r in nosync if r.get("profile")]

@@ -45,9 +45,14 @@ struct resolver_config {
     bool recursion_desired = true;          ///< RD bit (the upstream is a recursive resolver)
     bool edns = true;                       ///< add an OPT RR (RFC 6891)
     bool dnssec_ok = true;                  ///< DO bit in the OPT RR (RFC 3225), so AD and EDE are meaningful
-    std::uint16_t edns_udp_size = 1232;     ///< advertised UDP payload size (DNS Flag Day 2020); c-ares reads 4096 max
-    int socket_receive_buffer = 4 << 20;    ///< SO_RCVBUF: 1.18 multiplexes every query on one UDP socket per server
-    std::size_t max_alias_steps = 16;       ///< cap for the CNAME/DNAME chain followed in an answer
+    /// Declared by the operator, never probed: every server in `servers` is a recursive resolver that validates
+    /// DNSSEC from the root trust anchor (RFC 4035 §5), answers Secure data with AD=1 and Bogus data with
+    /// SERVFAIL. The resolver does not act on it; checks read it through config() to decide whether an AD bit of 0
+    /// proves "Insecure" (BR 3.2.2.8). Default false: nothing is inferred from AD.
+    bool validates_dnssec = false;
+    std::uint16_t edns_udp_size = 1232;  ///< advertised UDP payload size (DNS Flag Day 2020); c-ares reads 4096 max
+    int socket_receive_buffer = 4 << 20; ///< SO_RCVBUF: 1.18 multiplexes every query on one UDP socket per server
+    std::size_t max_alias_steps = 16;    ///< cap for the CNAME/DNAME chain followed in an answer
     /// Queries handed to c-ares at once; more wait in FIFO order for a free slot. c-ares 1.18 draws a random unused
     /// 16-bit ID per query by retrying, which gets slow near 65536 in flight and never ends at 65536.
     std::size_t max_in_flight = 16384;

@@ -2,7 +2,7 @@
 //   - the resolver gone: every perspective's resolver is a closed port (ICMP port unreachable), a socket that never
 //     answers, or the lab's BIND killed while the daemon runs. Every check must end with a typed lookup error by
 //     its deadline (no hang), and each decision must be the one the standards table gives (standards §7.2:
-//     allow_lookup_failure tolerates SERVFAIL and timeout only, never an unreachable resolver);
+//     allow_lookup_failure never tolerates an unreachable or a silent resolver of our own: BR 3.2.2.8 (1));
 //   - a stalled perspective combined with the request's deadline_ms, through the daemon: the deadline decides, the
 //     pending perspective counts as a failure, and the answer arrives by the deadline, not the stall;
 // Each test prints the table of the faults it tried and what happened.
@@ -180,7 +180,7 @@ TEST_F(resolver_gone, closed_port_gives_typed_lookup_errors_at_once_and_deny) {
     EXPECT_TRUE(print_fault_table("resolver gone: closed port", rows));
 }
 
-TEST_F(resolver_gone, silent_resolver_times_out_by_the_deadline_and_only_the_opt_in_tolerates_it) {
+TEST_F(resolver_gone, silent_resolver_times_out_by_the_deadline_and_is_never_permission) {
     silent_udp silent;
     ASSERT_TRUE(start("127.0.0.1:" + std::to_string(silent.port())));
     const auto caa_deny = ask(_mpicd->port(), caa("example.com", false, 5000));
@@ -193,8 +193,11 @@ TEST_F(resolver_gone, silent_resolver_times_out_by_the_deadline_and_only_the_opt
         {"resolver silent: CAA", "200 invalid, lookup errors after the DNS timeouts, < 5 s", describe(caa_deny),
          caa_deny.status == 200 && !caa_deny.is_valid && all_typed(caa_deny, {":lookup", ":timeout"}) &&
              caa_deny.client_ms < 5000},
-        {"resolver silent: CAA allow_lookup_failure", "200 VALID (timeout tolerated at remotes, std 7.2)",
-         describe(caa_opt_in), caa_opt_in.status == 200 && caa_opt_in.is_valid && caa_opt_in.client_ms < 5000},
+        {"resolver silent: CAA allow_lookup_failure",
+         "200 invalid (our resolver is silent to the liveness probe too: inside the CA, BR 3.2.2.8)",
+         describe(caa_opt_in),
+         caa_opt_in.status == 200 && !caa_opt_in.is_valid && all_typed(caa_opt_in, {":lookup", ":timeout"}) &&
+             caa_opt_in.client_ms < 5000},
         {"resolver silent: dns-01", "200 invalid, lookup/timeout errors, < 5 s", describe(dns),
          dns.status == 200 && !dns.is_valid && all_typed(dns, {":lookup", ":timeout"}) && dns.client_ms < 5000},
         {"resolver silent: dns-01, deadline_ms 400", "200 invalid decided by the deadline (< 1.5 s)",

@@ -6,9 +6,12 @@
 //   no CAA at any level  passed, caa_record_present=false (RFC 8659 §3 "Empty").
 //   set found, permits   passed, caa_record_present=true, found_at, records_seen.
 //   set found, forbids   completed, not passed, mpic_error:caa_checker:prohibited with the reason per property.
-//   lookup failure       not completed, mpic_error:caa_checker:lookup (deny by default, standards §7.2).
-//   tolerated failure    passed (allow_lookup_failure, SERVFAIL/timeout after a retry, never DNSSEC-bogus at the
-//                        primary), caa_record_present=false, found_at = the failing name, response_code = its RCODE.
+//   lookup failure       not completed, mpic_error:caa_checker:lookup (deny by default, standards §7.2). Under
+//                        allow_lookup_failure the message and `notes` also say which BR 3.2.2.8 condition failed.
+//   tolerated failure    passed, caa_record_present=false, found_at = the failing name, response_code = its RCODE,
+//                        and `notes` listing the BR 3.2.2.8 conditions established (outside the CA's
+//                        infrastructure, retried, "Insecure" per RFC 4035 §4.3): the BR §5.4.1 evidence of why a
+//                        failure counted as permission. See caa_climb.hh for how each is established.
 
 #include "validators/dns/caa_policy.hh"
 #include "validators/dns/dns_check.hh"
@@ -36,14 +39,17 @@ private:
             return;
         }
         // RFC 8659 §3: "*.X" is looked up at X; the identifier already holds X with `wildcard` set.
-        start_climb(target.name,
-                    {.allow_lookup_failure = _request->caa.allow_lookup_failure, .primary = _request->primary});
+        start_climb(target.name, {.allow_lookup_failure = _request->caa.allow_lookup_failure,
+                                  .primary = _request->primary,
+                                  .validating_resolver = resolver_validates_dnssec()});
     }
 
     void on_climb_done() override {
         auto& details = _result.details;
         switch (_climb->current_state()) {
         case caa_climb::state::querying:
+        case caa_climb::state::probing:
+        case caa_climb::state::confirming:
             return; // unreachable: on_climb_done() runs only when done
         case caa_climb::state::empty:
             details.caa_record_present = false;
@@ -51,13 +57,21 @@ private:
             finish_passed();
             return;
         case caa_climb::state::failed:
-            finish_lookup_error(_failure_text);
+            // Under the opt-in the notes are the record of why this failure is not permission (BR §5.4.1).
+            details.notes.insert(details.notes.end(), _climb->notes().begin(), _climb->notes().end());
+            if (_climb->denial().empty()) {
+                finish_lookup_error(_failure_text);
+            } else {
+                finish_lookup_error(_failure_text +
+                                    "; not permission under allow_lookup_failure (BR 3.2.2.8): " + _climb->denial());
+            }
             return;
         case caa_climb::state::failure_tolerated:
-            // BR 3.2.2.8: a lookup failure may be treated as permission (the opt-in's conditions were checked by
-            // the climb). The response_code and found_at of the details show that this is what happened.
+            // BR 3.2.2.8: a lookup failure treated as permission, all three conditions established by the climb.
+            // response_code and found_at show the failure; the notes show the evidence for each condition.
             details.caa_record_present = false;
             details.found_at = _climb->found_at();
+            details.notes.insert(details.notes.end(), _climb->notes().begin(), _climb->notes().end());
             finish_passed();
             return;
         case caa_climb::state::found:

@@ -61,7 +61,7 @@ private:
             return;
         }
         _name = std::move(start.name);
-        start_climb(_name, {.allow_lookup_failure = false, .primary = _request->primary});
+        start_climb(_name, {.allow_lookup_failure = false, .primary = _request->primary, .validating_resolver = false});
     }
 
     void judge_txt(const net::dns::query_result& result) {
@@ -89,6 +89,8 @@ private:
     void on_climb_done() override {
         switch (_climb->current_state()) {
         case caa_climb::state::querying:
+        case caa_climb::state::probing:
+        case caa_climb::state::confirming:
             return;
         case caa_climb::state::failed:
         case caa_climb::state::failure_tolerated: // not reachable: the climb was started without the opt-in

@@ -25,18 +25,80 @@ bool is_lookup_failure(const net::dns::query_result& result) noexcept {
     return true;
 }
 
-bool is_dnssec_failure(const net::dns::query_result& result) noexcept {
+namespace {
+
+failure_cause cause_of(std::uint16_t info_code) noexcept {
+    switch (info_code) {
+    // RFC 8914 §4.6–4.13, and the IANA registry's 25 "Signature Expired before Valid" and 27 "Unsupported NSEC3
+    // Iterations Value" (RFC 9276 §3.2). Codes 1–2 (unsupported algorithm / digest) mean "treated as insecure" and
+    // 3 a stale answer: not validation failures.
+    case 5:
+    case 6:
+    case 7:
+    case 8:
+    case 9:
+    case 10:
+    case 11:
+    case 12:
+    case 25:
+    case 27:
+        return failure_cause::dnssec;
+    // The resolver itself declined (RFC 8914 §4.5 Forged Answer, §4.15 Not Ready, §4.16 Blocked, §4.17 Censored,
+    // §4.18 Filtered, §4.19 Prohibited, §4.21 Not Authoritative, §4.22 Not Supported): its state, policy or
+    // configuration, i.e. the CA's infrastructure (BR 3.2.2.8 condition (1) fails).
+    case 4:
+    case 14:
+    case 15:
+    case 16:
+    case 17:
+    case 18:
+    case 20:
+    case 21:
+        return failure_cause::internal;
+    // The domain's side (§4.23 No Reachable Authority, §4.24 Network Error, §4.25 Invalid Data).
+    case 22:
+    case 23:
+    case 24:
+        return failure_cause::upstream;
+    default:
+        // 0 Other, 3 Stale Answer, 13 Cached Error (the cached failure's own cause is not given), 19 Stale
+        // NXDOMAIN, and codes we do not know: no cause stated.
+        return failure_cause::unknown;
+    }
+}
+
+int severity(failure_cause cause) noexcept {
+    switch (cause) {
+    case failure_cause::dnssec:
+        return 3;
+    case failure_cause::internal:
+        return 2;
+    case failure_cause::upstream:
+        return 1;
+    case failure_cause::unknown:
+        return 0;
+    }
+    return 0;
+}
+
+} // namespace
+
+failure_cause classify_ede(const net::dns::query_result& result) noexcept {
+    auto cause = failure_cause::unknown;
     if (!result.msg || !result.msg->opt) {
-        return false;
+        return cause;
     }
     for (const auto& ede : result.msg->opt->extended_errors) {
-        // RFC 8914 §4.6–4.13. Codes 1–3 (unsupported algorithm / digest, stale answer) mean "treated as
-        // insecure" or "cache", not a validation failure, so they are not counted here.
-        if (ede.info_code >= 5 && ede.info_code <= 12) {
-            return true;
+        const auto c = cause_of(ede.info_code);
+        if (severity(c) > severity(cause)) {
+            cause = c;
         }
     }
-    return false;
+    return cause;
+}
+
+bool is_dnssec_failure(const net::dns::query_result& result) noexcept {
+    return classify_ede(result) == failure_cause::dnssec;
 }
 
 std::string describe_failure(const net::dns::query_result& result) {
@@ -72,9 +134,9 @@ std::vector<std::string> joined_txt_values(const net::dns::query_result& result)
 caa_lookup to_caa_lookup(const net::dns::query_result& result) {
     using net::dns::outcome;
     caa_lookup lookup;
-    lookup.dnssec_failure = is_dnssec_failure(result);
-    lookup.non_dnssec_cause =
-        !lookup.dnssec_failure && result.msg && result.msg->opt && !result.msg->opt->extended_errors.empty();
+    lookup.cause = classify_ede(result);
+    lookup.ad = result.msg && result.ad;
+    lookup.rcode = result.rcode_name();
     switch (result.kind) {
     case outcome::answer:
         lookup.status = caa_lookup_status::records;
@@ -139,11 +201,24 @@ void dns_check::send(std::string_view name, std::uint16_t type, query_then then)
 }
 
 void dns_check::abort() {
+    drop_pending_query();
+}
+
+void dns_check::drop_pending_query() {
     // Detaching drops the callback and with it possibly the last reference to *this: hold one until we are done.
     if (auto keep = weak_from_this().lock()) {
         auto pending = std::move(_pending);
         pending.detach();
     }
+}
+
+bool dns_check::resolver_validates_dnssec() const noexcept {
+    // Without DO (RFC 3225) a resolver sets AD=0 on everything (RFC 6840 §5.7), which would read as "Insecure".
+    if (_runtime.dns == nullptr) {
+        return false;
+    }
+    const auto& config = _runtime.dns->config();
+    return config.validates_dnssec && config.edns && config.dnssec_ok;
 }
 
 problem_component dns_check::component() const noexcept {
@@ -236,14 +311,63 @@ void climbing_check::step() {
         on_climb_done();
         return;
     }
-    send(_climb->query_name(), static_cast<std::uint16_t>(net::dns::rr_type::caa),
-         [this](net::dns::query_result&& result) {
-             // Keep the details of the latest reply: the deciding one once the climb stops.
-             describe(result);
-             _climb->feed(to_caa_lookup(result));
-             _failure_text = is_lookup_failure(result) ? describe_failure(result) : std::string();
-             step();
-         });
+    if (_climb->current_state() == caa_climb::state::probing) {
+        probe();
+        return;
+    }
+    const bool caa_query = _climb->current_state() == caa_climb::state::querying;
+    send(_climb->query_name(), _climb->query_type(), [this, caa_query](net::dns::query_result&& result) {
+        if (caa_query) {
+            // Keep the details of the latest CAA reply: the deciding one once the climb stops. The SOA replies of the
+            // BR 3.2.2.8 proof are recorded only in the climb's notes.
+            describe(result);
+            _failure_text = is_lookup_failure(result) ? describe_failure(result) : std::string();
+        }
+        _climb->feed(to_caa_lookup(result));
+        step();
+    });
+}
+
+void climbing_check::probe() {
+    // BR 3.2.2.8 condition (1) after a CAA timeout: the probe must be answered within ONE try of the resolver. The
+    // resolver's own retries would stretch "alive" to tries x timeout, and a resolver that needs a second try for
+    // a cached answer is not working.
+    if (_runtime.dns == nullptr || _runtime.loop == nullptr) {
+        caa_lookup silent;
+        silent.status = caa_lookup_status::unreachable;
+        _climb->feed(std::move(silent));
+        step();
+        return;
+    }
+    const std::chrono::milliseconds one_try(_runtime.dns->config().timeout_ms);
+    if (!_probe_timer) {
+        _probe_timer.emplace(_runtime.loop);
+    }
+    _probe_timer->start(one_try, [this] {
+        // The timer is a member: if it fires, *this exists. Dropping the probe's query releases the reference its
+        // callback held, so hold one across the rest of this callback.
+        const auto keep = shared_from_this();
+        drop_pending_query();
+        if (finished()) {
+            return;
+        }
+        caa_lookup silent;
+        silent.status = caa_lookup_status::timeout;
+        _climb->feed(std::move(silent));
+        step();
+    });
+    send(_climb->query_name(), _climb->query_type(), [this](net::dns::query_result&& result) {
+        _probe_timer->stop();
+        _climb->feed(to_caa_lookup(result));
+        step();
+    });
+}
+
+void climbing_check::abort() {
+    if (_probe_timer) {
+        _probe_timer->stop();
+    }
+    dns_check::abort();
 }
 
 } // namespace mpic::validators

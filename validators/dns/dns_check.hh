@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/timer.hh"
 #include "net/dns/resolver.hh"
 #include "validators/check_operation.hh"
 #include "validators/dns/caa_climb.hh"
@@ -35,10 +36,15 @@ namespace mpic::validators {
 /// truncated, malformed, network error, cancelled. (answer, nodata and nxdomain are determinations.)
 bool is_lookup_failure(const net::dns::query_result& result) noexcept;
 
-/// True when the reply carries an RFC 8914 Extended DNS Error in the DNSSEC range 5–12 (Indeterminate, Bogus,
-/// Signature Expired / Not Yet Valid, DNSKEY / RRSIGs / NSEC Missing, No Zone Key Bit Set): a validation failure,
-/// never an "Insecure" zone (BR 3.2.2.8.1).
+/// True when the reply carries an RFC 8914 Extended DNS Error that reports a DNSSEC validation failure: 5–12
+/// (Indeterminate, Bogus, Signature Expired / Not Yet Valid, DNSKEY / RRSIGs / NSEC Missing, No Zone Key Bit Set),
+/// 25 (Signature Expired before Valid) or 27 (Unsupported NSEC3 Iterations Value, RFC 9276): never an "Insecure"
+/// zone (BR 3.2.2.8, 3.2.2.8.1).
 bool is_dnssec_failure(const net::dns::query_result& result) noexcept;
+
+/// What the reply's RFC 8914 EDEs say about a failure's cause (failure_cause in caa_climb.hh). With several EDEs
+/// the most damning wins: dnssec, then internal, then upstream; unknown without any EDE that names a cause.
+failure_cause classify_ede(const net::dns::query_result& result) noexcept;
 
 /// "SERVFAIL for CAA example.com (DNSSEC Bogus (6): ...)" — the outcome, type, name and any EDE text.
 std::string describe_failure(const net::dns::query_result& result);
@@ -46,9 +52,10 @@ std::string describe_failure(const net::dns::query_result& result);
 /// The character-strings of every TXT RR in `result.records` joined per RR (RFC 8555 §8.4 as Boulder reads it).
 std::vector<std::string> joined_txt_values(const net::dns::query_result& result);
 
-/// One CAA reply as the RFC 8659 §3 climb sees it (caa_climb.hh): answer ⇒ records (the CAA RRs at the end of the
-/// alias chain, i.e. CAA(X)), nodata / nxdomain ⇒ empty, refused and other RCODEs ⇒ refused, network error and
-/// cancelled ⇒ unreachable; `dnssec_failure` from is_dnssec_failure().
+/// One reply as the RFC 8659 §3 climb sees it (caa_climb.hh): answer ⇒ records (the CAA RRs at the end of the
+/// alias chain, i.e. CAA(X); an answer of another type, to the probe or the SOA proof, has none and is no_data),
+/// nodata / nxdomain ⇒ empty, refused and other RCODEs ⇒ refused, network error and cancelled ⇒ unreachable;
+/// `cause` from classify_ede(), `ad` and `rcode` from the message.
 caa_lookup to_caa_lookup(const net::dns::query_result& result);
 
 /// Base of every DNS check. Invariants: at most one query is in flight; while it is, the pending callback holds a
@@ -64,6 +71,12 @@ protected:
     /// Adds the query's time to timings.dns_us. Without a resolver the check ends with a lookup problem.
     void send(std::string_view name, std::uint16_t type, query_then then);
     void abort() override;
+    /// Drops the query in flight, if any: its callback will never run. Safe when that callback held the last
+    /// reference to the check (the check stays alive until this returns).
+    void drop_pending_query();
+    /// True when this perspective's resolver is declared DNSSEC-validating (resolver_config::validates_dnssec) and
+    /// asks with EDNS and DO set, so the AD bit of its replies is evidence (RFC 4035 §3.2.3, RFC 6840 §5.7).
+    bool resolver_validates_dnssec() const noexcept;
 
     problem_component component() const noexcept;
     /// Fills response_code, ad_flag, cname_chain and records_seen (presentation form) from one reply.
@@ -99,7 +112,9 @@ protected:
 };
 
 /// A DNS check that walks the RFC 8659 §3 climb (CAA and the contact-*-caa methods): start_climb() runs the queries
-/// one after the other and then calls on_climb_done() with the terminal state in `_climb`.
+/// one after the other (CAA, and under the allow_lookup_failure opt-in the BR §3.2.2.8 liveness probe and SOA
+/// proof) and then calls on_climb_done() with the terminal state in `_climb`. The liveness probe gets one per-try
+/// timeout of the resolver (resolver_config::timeout_ms), enforced by its own timer: a reply after that is silence.
 class climbing_check : public dns_check {
 public:
     using dns_check::dns_check;
@@ -107,14 +122,19 @@ public:
 protected:
     /// Starts the climb at `name` (lowercase, no trailing dot, no wildcard label).
     void start_climb(std::string_view name, caa_climb_options options);
-    /// Called once, when `_climb->done()`. The details of the deciding reply are already in `_result`.
+    /// Called once, when `_climb->done()`. The details of the deciding CAA reply are already in `_result` (the
+    /// probe's and the proof's replies never overwrite them).
     virtual void on_climb_done() = 0;
+    void abort() override;
 
     std::optional<caa_climb> _climb;
-    std::string _failure_text; ///< describe_failure() of the latest reply when it was a lookup failure
+    std::string _failure_text; ///< describe_failure() of the latest CAA reply when it was a lookup failure
 
 private:
     void step();
+    void probe();
+
+    std::optional<core::timer> _probe_timer; ///< the liveness probe's one-try bound; stopped by abort()
 };
 
 } // namespace mpic::validators

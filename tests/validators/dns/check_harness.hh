@@ -16,14 +16,19 @@ namespace mpic::test {
 
 class check_harness {
 public:
-    explicit check_harness(fake_dns_server::handler on_query, std::uint32_t resolver_timeout_ms = 300) {
+    /// `validating`: declare the resolver DNSSEC-validating (resolver_config::validates_dnssec), as the engine does
+    /// from `[dns] resolver_validates_dnssec`. `tries`: the resolver's rounds (1: a silent server times out after
+    /// one resolver_timeout_ms).
+    explicit check_harness(fake_dns_server::handler on_query, std::uint32_t resolver_timeout_ms = 300,
+                           bool validating = false, std::uint32_t tries = 1) {
         uv_loop_init(&_loop);
         _server.emplace(&_loop, std::move(on_query));
         net::dns::resolver_config config;
         config.perspective = "test";
         config.servers = {{"127.0.0.1", _server->port()}};
         config.timeout_ms = resolver_timeout_ms;
-        config.tries = 1;
+        config.tries = tries;
+        config.validates_dnssec = validating;
         auto created = net::dns::resolver::create(&_loop, config);
         if (!created) {
             ADD_FAILURE() << "resolver::create: " << created.error().message();

@@ -188,6 +188,21 @@ bool apply_lab_summary(const std::string& path, engine_config& config, std::vect
         }
         dns.push_back({address, port});
     }
+    // The lab's validating resolvers (unbound, one per perspective, only when a zone is signed). A malformed entry
+    // is simply not one: the flag then stays false, which is the fail-closed reading.
+    auto validating = [&](const net::dns::server_address& endpoint) {
+        const auto resolvers = field("validating_resolvers");
+        if (!resolvers.is_array()) {
+            return false;
+        }
+        for (const auto& r : resolvers) {
+            if (r.is_object() && r.contains("address") && r["address"].is_string() &&
+                r["address"].get<std::string>() == endpoint.address && port_of(r) == endpoint.port) {
+                return true;
+            }
+        }
+        return false;
+    };
     net::addr::lab_ports ports{port_of(field("http")), port_of(field("https")), port_of(field("tls_alpn"))};
     if (ports.tls_alpn == 0) {
         ports.tls_alpn = ports.https;
@@ -197,6 +212,22 @@ bool apply_lab_summary(const std::string& path, engine_config& config, std::vect
         return false;
     }
     apply_lab(config, dns, ports);
+    // apply_lab's numbering: perspective k (remotes, then the primary; agents skipped) resolves through dns[k-1],
+    // or dns[0] beyond the list.
+    std::size_t k = 1;
+    auto mark = [&](configured_perspective& p) {
+        if (p.transport.is_agent()) {
+            return;
+        }
+        p.transport.resolver_validates_dnssec = validating(k <= dns.size() ? dns[k - 1] : dns.front());
+        ++k;
+    };
+    for (auto& p : config.perspectives) {
+        mark(p);
+    }
+    if (config.primary) {
+        mark(*config.primary);
+    }
     return true;
 }
 

@@ -21,6 +21,9 @@ struct perspective_transport {
     std::optional<std::string> source_ipv4; ///< bind address for DNS, HTTP and TLS
     std::optional<std::string> source_ipv6;
     std::vector<net::dns::server_address> resolvers; ///< this perspective's own resolvers (never shared)
+    /// Whether those resolvers validate DNSSEC from the root trust anchor (net::dns::resolver_config::
+    /// validates_dnssec); unset = engine_config::dns_resolver_validates_dnssec. Lab mode sets it per perspective.
+    std::optional<bool> resolver_validates_dnssec;
     // agent
     std::string agent_url;        ///< "https://host:port"; non-empty = a remote agent
     std::string agent_ca_file;    ///< trust anchor for the agent's server certificate
@@ -60,6 +63,10 @@ struct engine_config {
     // DNS, per perspective resolver
     std::uint32_t dns_timeout_ms = 2'000;
     std::uint32_t dns_tries = 2;
+    /// [dns] resolver_validates_dnssec: the perspectives' resolvers validate DNSSEC from the root trust anchor, so
+    /// an answer without AD proves "Insecure" (RFC 4035 §4.3), which BR 3.2.2.8 requires before a CAA lookup
+    /// failure may count as permission. Default false: fail closed (allow_lookup_failure then never permits).
+    bool dns_resolver_validates_dnssec = false;
     // HTTP/TLS
     std::size_t http_body_cap = 64 * 1024;
     std::uint32_t http_connect_timeout_ms = 5'000;
@@ -94,7 +101,9 @@ void apply_lab(engine_config& config, const std::vector<net::dns::server_address
 /// Reads the JSON summary `mpic-lab up` prints (per-perspective DNS endpoints, HTTP/HTTPS/TLS-ALPN ports) and
 /// applies it with apply_lab. On a missing file or a malformed summary appends a message (prefixed "--lab: ") and
 /// returns false without changing `config`. A scenario without a TLS-ALPN responder maps tls-alpn-01 to the HTTPS
-/// port, where it then fails honestly.
+/// port, where it then fails honestly. Each in-process perspective's resolver_validates_dnssec is set to whether
+/// its DNS endpoint is one of the summary's `validating_resolvers` (the lab's unbound, only with signed zones);
+/// BIND and the fault responder do not validate.
 bool apply_lab_summary(const std::string& path, engine_config& config, std::vector<std::string>& errors);
 
 /// The nameservers of /etc/resolv.conf (port 53), or 127.0.0.1 if none can be read.

@@ -81,6 +81,11 @@ configured_perspective read_perspective(toml_section& s, perspective_kind defaul
             s.error("resolvers", "\"" + text + "\" is not an address[:port]");
         }
     }
+    if (s.raw("resolver_validates_dnssec") != nullptr) {
+        bool validates = false;
+        s.read("resolver_validates_dnssec", validates);
+        p.transport.resolver_validates_dnssec = validates;
+    }
     s.read("agent_url", p.transport.agent_url);
     s.read("agent_ca_file", p.transport.agent_ca_file);
     s.read("client_cert_file", p.transport.client_cert_file);
@@ -147,6 +152,7 @@ result<engine_config> engine_config_from_toml(std::string_view toml_text, std::s
     toml_section dns(doc["dns"].as_table(), "dns", errors);
     dns.read("timeout_ms", config.dns_timeout_ms);
     dns.read("tries", config.dns_tries);
+    dns.read("resolver_validates_dnssec", config.dns_resolver_validates_dnssec);
     dns.reject_unknown();
 
     toml_section http(doc["http"].as_table(), "http", errors);

@@ -60,6 +60,7 @@ reactor_services::create(uv_loop_t* loop, const engine_config& config,
         dns.source_ipv6 = p.transport.source_ipv6;
         dns.timeout_ms = config.dns_timeout_ms;
         dns.tries = config.dns_tries;
+        dns.validates_dnssec = p.transport.resolver_validates_dnssec.value_or(config.dns_resolver_validates_dnssec);
         auto resolver = net::dns::resolver::create(loop, std::move(dns));
         if (!resolver) {
             return resolver.error();

@@ -27,6 +27,10 @@ lab_perspective::lab_perspective(const lab::lab& l, perspective_options options)
     dns.source_ipv4 = source;
     dns.timeout_ms = options.dns_timeout_ms;
     dns.tries = options.dns_tries;
+    const auto validating_resolver = l.resolver_for(options.k);
+    dns.validates_dnssec = options.validating.value_or(!options.dns_port && validating_resolver &&
+                                                       validating_resolver->address == upstream.address &&
+                                                       validating_resolver->port == upstream.port);
     auto created = net::dns::resolver::create(&_loop, dns);
     EXPECT_TRUE(created.has_value()) << (created ? "" : created.error().message());
     if (created) {

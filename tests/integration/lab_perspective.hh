@@ -34,6 +34,9 @@ struct perspective_options {
     std::uint32_t dns_timeout_ms = 400;              ///< per try (c-ares doubles it per round)
     std::uint32_t dns_tries = 2;                     ///< rounds over the server list
     std::optional<net::addr::address_policy> policy; ///< override: e.g. production()
+    /// resolver_config::validates_dnssec. Default: as quorum::apply_lab_summary decides it, true exactly when the
+    /// perspective resolves through the lab's validating unbound (lab::resolver_for(k), signed scenarios only).
+    std::optional<bool> validating;
 
     // Chainable setters (designated initializers with omitted members trip -Wmissing-field-initializers).
     perspective_options& with_dns_port(std::uint16_t port) {
@@ -50,6 +53,10 @@ struct perspective_options {
     }
     perspective_options& with_policy(net::addr::address_policy p) {
         policy = p;
+        return *this;
+    }
+    perspective_options& with_validating(bool v) {
+        validating = v;
         return *this;
     }
 };

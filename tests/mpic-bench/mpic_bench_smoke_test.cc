@@ -68,6 +68,10 @@ TEST(mpic_bench_smoke, two_second_closed_loop_run_reports_requests_and_latencies
     EXPECT_GT(j["daemon"]["rss_kib"].get<std::uint64_t>(), 0U);
     EXPECT_GE(j["daemon"]["cpu_us_per_request"].get<double>(), 0.0);
     EXPECT_GT(j["requests_per_s"].get<double>(), 0.0);
+    // mpicd's CPU by thread: the reactor did the work, the named audit writer synced the records.
+    ASSERT_TRUE(j["daemon"]["threads"].is_object()) << j["daemon"].dump();
+    ASSERT_TRUE(j["daemon"]["threads"].contains("audit-writer")) << j["daemon"].dump();
+    EXPECT_GT(j["daemon"]["threads"]["audit-writer"]["cpu_s"].get<double>(), 0.0);
 
     // --profile: six perspective checks per request, each with a dns phase.
     ASSERT_TRUE(j["profile"].is_object());

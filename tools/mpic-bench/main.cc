@@ -190,11 +190,13 @@ int main(int argc, char** argv) {
     report.scenario = scenario.empty() ? "" : std::filesystem::path(scenario).filename().string();
     report.daemon_pid = daemon_pid;
     std::optional<proc_sample> daemon_start;
+    std::map<std::string, std::uint64_t> daemon_threads_start;
     std::uint64_t client_start = 0, lab_start = 0;
     load_hooks hooks;
     hooks.window_opened = [&] {
         if (daemon_pid > 0) {
             daemon_start = read_proc(daemon_pid);
+            daemon_threads_start = read_thread_cpu_ns(daemon_pid);
         }
         client_start = self_cpu_us();
         lab_start = group_cpu_us(lab_pids);
@@ -204,6 +206,11 @@ int main(int argc, char** argv) {
             if (auto end = read_proc(daemon_pid)) {
                 report.daemon = {end->cpu_us - daemon_start->cpu_us, true};
                 report.daemon_end = end;
+            }
+            for (const auto& [name, ns] : read_thread_cpu_ns(daemon_pid)) {
+                const auto start = daemon_threads_start.find(name);
+                const std::uint64_t before = start == daemon_threads_start.end() ? 0 : start->second;
+                report.daemon_threads_ns[name] = ns > before ? ns - before : 0;
             }
         }
         report.client = {self_cpu_us() - client_start, true};

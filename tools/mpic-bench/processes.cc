@@ -121,6 +121,23 @@ std::optional<proc_sample> read_proc(pid_t pid) {
     return s;
 }
 
+std::map<std::string, std::uint64_t> read_thread_cpu_ns(pid_t pid) {
+    std::map<std::string, std::uint64_t> out;
+    std::error_code ec;
+    namespace fs = std::filesystem;
+    const fs::path tasks = "/proc/" + std::to_string(pid) + "/task";
+    for (const auto& task : fs::directory_iterator(tasks, ec)) {
+        std::ifstream comm(task.path() / "comm");
+        std::ifstream schedstat(task.path() / "schedstat");
+        std::string name;
+        std::uint64_t on_cpu_ns = 0;
+        if (std::getline(comm, name) && (schedstat >> on_cpu_ns)) {
+            out[name] += on_cpu_ns;
+        }
+    }
+    return out;
+}
+
 bool parse_cpu_list(const std::string& text, std::vector<int>& cpus) {
     cpus.clear();
     std::istringstream in(text);

@@ -3,6 +3,7 @@
 // (an mpic-lab scenario in-process plus an mpicd child pointed at it), stopped again whatever happens.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,11 @@ struct proc_sample {
 };
 /// nullopt when the process does not exist or /proc cannot be read.
 std::optional<proc_sample> read_proc(pid_t pid);
+
+/// CPU time on the processor per thread name (comm), summed over the threads of `pid` that share a name, in
+/// nanoseconds (/proc/PID/task/TID/schedstat, field 1: ns resolution, unlike stat's 10 ms ticks). Empty when the
+/// process is gone. Threads that exit between two samples drop out of the second.
+std::map<std::string, std::uint64_t> read_thread_cpu_ns(pid_t pid);
 
 /// Parses a CPU list "0", "0,1", "0-1"; returns false on anything else.
 bool parse_cpu_list(const std::string& text, std::vector<int>& cpus);

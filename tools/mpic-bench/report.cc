@@ -129,6 +129,13 @@ std::string render_table(const run_report& r, const request_mix& mix) {
         o << "  mpicd CPU       " << fmt("%.1f", per_request(r.daemon, n)) << " µs per request ("
           << fmt("%.2f", static_cast<double>(r.daemon.cpu_us) / 1e6) << " s over the window; /proc ticks are 10 ms)\n";
     }
+    if (!r.daemon_threads_ns.empty() && n > 0) {
+        o << "  mpicd threads  ";
+        for (const auto& [name, ns] : r.daemon_threads_ns) {
+            o << " " << name << " " << fmt("%.1f", static_cast<double>(ns) / 1e3 / static_cast<double>(n));
+        }
+        o << " µs per request (schedstat, ns resolution)\n";
+    }
     if (r.daemon_end) {
         o << "  mpicd RSS       " << fmt("%.1f", static_cast<double>(r.daemon_end->rss_kib) / 1024.0) << " MiB (peak "
           << fmt("%.1f", static_cast<double>(r.daemon_end->hwm_kib) / 1024.0) << " MiB)\n";
@@ -271,6 +278,15 @@ std::string render_json(const run_report& r, const request_mix& mix) {
     if (r.daemon_end) {
         j["daemon"]["rss_kib"] = r.daemon_end->rss_kib;
         j["daemon"]["hwm_kib"] = r.daemon_end->hwm_kib;
+    }
+    if (!r.daemon_threads_ns.empty()) {
+        nlohmann::json threads = nlohmann::json::object();
+        for (const auto& [name, ns] : r.daemon_threads_ns) {
+            threads[name] = {
+                {"cpu_s", static_cast<double>(ns) / 1e9},
+                {"cpu_us_per_request", n > 0 ? static_cast<double>(ns) / 1e3 / static_cast<double>(n) : 0.0}};
+        }
+        j["daemon"]["threads"] = threads;
     }
     j["client"] = cpu(r.client);
     j["lab"] = cpu(r.lab);

@@ -3,6 +3,7 @@
 // --plot SVG (plot.cc).
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -28,6 +29,8 @@ struct run_report {
     cpu_window client;                     ///< mpic-bench itself
     cpu_window lab;                        ///< the lab's servers together (named, nginx, responders)
     std::optional<proc_sample> daemon_end; ///< RSS at the end
+    /// mpicd's CPU over the window by thread name (reactors, audit-writer, ...), ns from schedstat.
+    std::map<std::string, std::uint64_t> daemon_threads_ns;
     pid_t daemon_pid = -1;
 };
 

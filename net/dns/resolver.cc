@@ -15,7 +15,12 @@
 #include "net/dns/resolver.hh"
 
 #include <arpa/inet.h>
+#include <array>
+#include <bitset>
+#include <cerrno>
 #include <mutex>
+#include <random>
+#include <sys/random.h>
 #include <unordered_map>
 
 #include <ares.h>
@@ -76,8 +81,8 @@ std::string query_result::rcode_name() const {
 namespace {
 
 /// Builds a standard query (RFC 1035 §4.1) with an OPT RR (RFC 6891 §6.1.2) carrying the DO bit (RFC 3225 §3).
-/// We build it ourselves because ares_create_query cannot set DO. The ID is left 0: ares_send assigns a random,
-/// unique one and matches answers by it (and by the question).
+/// We build it ourselves because ares_create_query cannot set DO. The ID is left 0 here and drawn in send(): c-ares
+/// 1.18's ares_send sends the caller's ID unchanged (only ares_query/ares_search draw one).
 /// The OPT RR is exactly 11 octets at the very end: c-ares 1.18 strips that many bytes to retry without EDNS when a
 /// server answers FORMERR without an OPT RR (RFC 6891 §7), so nothing may follow it.
 result<std::string> build_query(std::string_view name, std::uint16_t type, const resolver_config& config) {
@@ -257,7 +262,8 @@ struct resolver::pending {
     std::string qname;
     std::uint16_t qtype;
     std::uint64_t start_ns;
-    std::string wire; ///< the query; kept until sent (c-ares copies it in ares_send)
+    std::string wire;     ///< the query; kept until sent (c-ares copies it in ares_send)
+    std::uint16_t id = 0; ///< drawn by send(), released by on_complete()
 };
 
 /// One c-ares channel. c-ares 1.18 multiplexes every query to a server over ONE UDP socket, i.e. one source port,
@@ -265,11 +271,60 @@ struct resolver::pending {
 /// after `udp_max_queries` sends a fresh channel (fresh sockets, fresh ephemeral ports) takes new queries, and the
 /// old one is destroyed as soon as its last query finished. RFC 5452 §9.2: port randomisation is what keeps a blind
 /// off-path spoofer from matching a 16-bit ID alone.
+///
+/// Query IDs are ours to draw, per channel: c-ares 1.18's ares_send sends the ID the caller wrote and matches an answer
+/// to the first query in flight with that ID and question. A fixed ID would (a) leave the source port as the only
+/// thing a blind spoofer must guess (RFC 5452 §4, §9.2: the ID must be random too) and (b) hand an answer to the
+/// oldest identical question in flight instead of the query it answers, so after a resolver stall new queries lose
+/// their answers to old ones and time out (docs/reliability.md "Soak"). Invariant: `ids` has exactly the bits of
+/// the IDs of this channel's queries c-ares has not finished.
 struct resolver::generation {
     resolver* owner = nullptr;
     ares_channel ch = nullptr;
     std::size_t in_flight = 0; ///< queries of this channel c-ares has not finished
     std::size_t sent = 0;      ///< queries ever sent on it
+    std::bitset<65536> ids;    ///< IDs in use by those queries
+
+    /// A random ID no query in flight on this channel uses (resolver::create caps in-flight queries at half the
+    /// ID space, so the draw ends after two tries on average).
+    std::uint16_t claim_id() {
+        for (;;) {
+            if (next_random == random.size()) {
+                refill();
+            }
+            const std::uint16_t id = random[next_random++];
+            if (!ids.test(id)) {
+                ids.set(id);
+                return id;
+            }
+        }
+    }
+
+private:
+    void refill() {
+        // getrandom(2) without flags: the kernel's CSPRNG, blocking only before it is first seeded (early boot).
+        auto* out = reinterpret_cast<unsigned char*>(random.data());
+        std::size_t got = 0;
+        const std::size_t want = sizeof random;
+        while (got < want) {
+            const ssize_t n = ::getrandom(out + got, want - got, 0);
+            if (n > 0) {
+                got += static_cast<std::size_t>(n);
+            } else if (n < 0 && errno != EINTR) {
+                // LCOV_EXCL_START: DefensiveCoding (getrandom does not fail on Linux >= 3.17 once seeded)
+                std::random_device device;
+                for (auto& v : random) {
+                    v = static_cast<std::uint16_t>(device());
+                }
+                break;
+                // LCOV_EXCL_STOP
+            }
+        }
+        next_random = 0;
+    }
+
+    std::array<std::uint16_t, 64> random{};
+    std::size_t next_random = random.size();
 };
 
 /// The parsed configuration every new channel is set up from.
@@ -474,6 +529,9 @@ void resolver::send(std::unique_ptr<pending> p) {
     ++gen->sent;
     ++gen->in_flight;
     p->gen = gen;
+    p->id = gen->claim_id();
+    p->wire[0] = static_cast<char>(p->id >> 8);
+    p->wire[1] = static_cast<char>(p->id & 0xFF);
     pending* raw = p.release(); // owned by c-ares until its callback, which always runs
     ++_in_flight;
     ++_submitting;
@@ -501,6 +559,7 @@ void resolver::send_waiting() {
 void resolver::on_complete(pending& p, int status, const unsigned char* abuf, int alen) {
     --_in_flight; // the slot is refilled by send_waiting() once c-ares has returned (see process())
     --p.gen->in_flight;
+    p.gen->ids.reset(p.id); // c-ares has forgotten the query: its ID may be drawn again
     if (!p.state->callback) {
         return; // detached: the answer is dropped unread
     }

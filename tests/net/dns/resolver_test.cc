@@ -2,7 +2,9 @@
 // source addresses, perspective isolation and teardown with queries in flight. Every test ends with
 // uv_loop_close() == 0 (libuv's MAKE_VALGRIND_HAPPY).
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <netinet/in.h>
 #include <set>
 #include <sys/socket.h>
@@ -638,6 +640,67 @@ TEST_F(ResolverTest, DestroyCancelsQueriesStillWaitingForASlot) {
     EXPECT_EQ(r.queued(), 2u);
     _resolvers.clear();
     EXPECT_EQ(cancelled, (std::vector<std::string>{"w0.test", "w1.test", "w2.test"}));
+}
+
+TEST_F(ResolverTest, QueryIdsAreRandomAndDistinctAmongQueriesInFlight) {
+    // RFC 5452 §4, §9.2: a blind off-path spoofer must guess the ID as well as the source port. c-ares 1.18's
+    // ares_send sends the caller's ID as is, so the resolver draws it; no two queries in flight on one channel
+    // share one (c-ares matches an answer to the first query in flight with its ID and question).
+    auto c = config();
+    c.timeout_ms = 5000;
+    auto& r = make(c); // the default handler never answers: all of them stay in flight on one channel
+    constexpr std::size_t n = 64;
+    for (std::size_t i = 0; i < n; ++i) {
+        (void)r.query("same.test", rr_type::a, [](query_result&&) {});
+    }
+    ASSERT_TRUE(run_until([&] { return _server.request_count() == n; }));
+    std::set<std::uint16_t> ids;
+    std::set<std::uint16_t> ports;
+    std::size_t sequential = 0;
+    std::uint16_t previous = 0;
+    for (const auto& q : _server.requests()) {
+        sequential += !ids.empty() && q.id == static_cast<std::uint16_t>(previous + 1) ? 1 : 0;
+        previous = q.id;
+        ids.insert(q.id);
+        ports.insert(q.peer_port);
+    }
+    EXPECT_EQ(ports.size(), 1u);
+    EXPECT_EQ(ids.size(), n) << "IDs repeat among queries in flight on one socket";
+    EXPECT_LT(sequential, n / 4) << "IDs follow a counter, not a random draw";
+    _resolvers.clear(); // cancels them while this frame is alive
+}
+
+TEST_F(ResolverTest, AnAnswerCompletesTheQueryItAnswersNotAnOlderOneWithTheSameQuestion) {
+    // Two identical questions in flight on one channel: the server drops the first and answers the second. The
+    // answer carries the second query's ID, so it completes the second and the first times out. With one ID for
+    // every query, c-ares 1.18 gave it to the oldest query with that ID and question instead: the first took the
+    // second's answer and the second timed out. After a resolver stall that kept new queries failing for seconds
+    // (their answers went to queries sent during the stall; docs/reliability.md "Soak").
+    auto seen = std::make_shared<std::atomic<int>>(0);
+    _server.set_handler([seen](const t::request& req) {
+        if (seen->fetch_add(1) == 0) {
+            return t::reply::none();
+        }
+        auto p = t::response_to(req);
+        p.answers = {t::a(req.qname, "192.0.2.2")};
+        return t::reply::with(p.build());
+    });
+    auto c = config();
+    c.timeout_ms = 500;
+    c.tries = 1;
+    auto& r = make(c);
+    std::optional<query_result> first, second;
+    (void)r.query("same.test", rr_type::a, [&](query_result&& q) { first = std::move(q); });
+    ASSERT_TRUE(run_until([&] { return _server.request_count() == 1; }));
+    (void)r.query("same.test", rr_type::a, [&](query_result&& q) { second = std::move(q); });
+    ASSERT_TRUE(run_until([&] { return first && second; }));
+    const auto reqs = _server.requests();
+    ASSERT_EQ(reqs.size(), 2u);
+    EXPECT_EQ(reqs[0].peer_port, reqs[1].peer_port); // one channel, one socket
+    EXPECT_NE(reqs[0].id, reqs[1].id);
+    EXPECT_EQ(second->kind, outcome::answer);
+    EXPECT_EQ(first->kind, outcome::timeout);
+    EXPECT_LT(second->elapsed, std::chrono::milliseconds(400)); // its own answer, not the retry budget
 }
 
 TEST_F(ResolverTest, BadConfigIsRefused) {

@@ -53,7 +53,9 @@ void toml_section::read(std::string_view key, T& out) {
         return;
     }
     if constexpr (std::is_same_v<T, bool>) {
-        if (auto v = node->value<bool>()) {
+        // is_boolean() first: toml++'s value<bool>() converts an integer node (`sync = 1` would read as true),
+        // and a configuration that means something else than it says must be refused, naming its key.
+        if (auto v = node->is_boolean() ? node->value<bool>() : std::nullopt) {
             out = *v;
         } else {
             error(key, "must be a boolean");

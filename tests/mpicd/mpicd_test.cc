@@ -557,6 +557,8 @@ TEST_F(mpicd_test, health_ready_config_and_metrics) {
     EXPECT_EQ(c["lab"]["enabled"], true);
     EXPECT_EQ(c["perspectives"].size(), 6u);
     EXPECT_EQ(c["audit"]["path"], _audit);
+    // BR 3.2.2.8's "Insecure" confirmation needs validating resolvers; the default claims none (fail closed).
+    EXPECT_EQ(c["dns"]["resolver_validates_dnssec"], false);
 
     auto anon_metrics = call(get_request("/metrics"));
     ASSERT_TRUE(anon_metrics.has_value());

@@ -61,6 +61,12 @@ TEST(EngineConfigDnssec, WrongTypesNameTheirKeys) {
     EXPECT_FALSE(parse(perspectives_toml("resolver_validates_dnssec = \"no\"\n"), errors));
     ASSERT_FALSE(errors.empty());
     EXPECT_NE(errors.front().find("perspective[0].resolver_validates_dnssec"), std::string::npos) << errors.front();
+    // An integer is not a boolean: toml++ would convert 1 to true; the key must be refused instead.
+    errors.clear();
+    EXPECT_FALSE(parse("[dns]\nresolver_validates_dnssec = 1\n" + perspectives_toml(), errors));
+    ASSERT_FALSE(errors.empty());
+    EXPECT_NE(errors.front().find("dns.resolver_validates_dnssec"), std::string::npos) << errors.front();
+    EXPECT_NE(errors.front().find("boolean"), std::string::npos) << errors.front();
 }
 
 class LabSummary : public testing::Test {

@@ -28,6 +28,9 @@ json perspective_json(const quorum::configured_perspective& p) {
         out["resolvers"] = resolvers;
         out["source_ipv4"] = p.transport.source_ipv4 ? json(*p.transport.source_ipv4) : json(nullptr);
         out["source_ipv6"] = p.transport.source_ipv6 ? json(*p.transport.source_ipv6) : json(nullptr);
+        if (p.transport.resolver_validates_dnssec) {
+            out["resolver_validates_dnssec"] = *p.transport.resolver_validates_dnssec;
+        }
     }
     return out;
 }
@@ -86,7 +89,10 @@ std::string render_effective_config(const quorum::engine_config& e, const daemon
           {"development_override", e.policy.development_override},
           {"allow_monitoring_requests", e.policy.allow_monitoring_requests},
           {"date", e.date_override ? json(quorum::to_string(*e.date_override)) : json(nullptr)}}},
-        {"dns", {{"timeout_ms", e.dns_timeout_ms}, {"tries", e.dns_tries}}},
+        {"dns",
+         {{"timeout_ms", e.dns_timeout_ms},
+          {"tries", e.dns_tries},
+          {"resolver_validates_dnssec", e.dns_resolver_validates_dnssec}}},
         {"http",
          {{"body_cap_bytes", e.http_body_cap},
           {"connect_timeout_ms", e.http_connect_timeout_ms},

@@ -1,31 +1,54 @@
-// DNS check throughput and client CPU: our resolver (net/dns) against a bare c-ares 1.18 + libuv client, side by
-// side in one run, alternating A B A B (performance.md "How to measure here", target 1).
+// DNS check throughput and client CPU: our resolver (net/dns) against a bare c-ares 1.18 + libuv client and against
+// dnsperf (DNS-OARC's load generator), in one run, alternating A B C A B C (performance.md "How to measure here",
+// target 1; issue #8).
 //
-//   bare  ares_query(TXT) on a channel driven by uv_poll + one repeating timer; callback parses with
-//         ares_parse_txt_reply_ext and compares the first string. The least a c-ares+libuv DNS check can do.
-//   mpic  resolver::query(TXT): our query builder (EDNS0 + DO), full bounds-checked message parse, alias-chain walk,
-//         record copy into query_result; callback compares the joined TXT value (what dns-01 does).
+//   mpic     resolver::query(TXT): our query builder (EDNS0 + DO), full bounds-checked message parse, alias-chain
+//            walk, record copy into query_result; callback compares the joined TXT value (what dns-01 does).
+//   bare     ares_query(TXT) on a channel driven by uv_poll + one repeating timer; callback parses with
+//            ares_parse_txt_reply_ext and compares the first string. The least a c-ares+libuv DNS check can do.
+//   dnsperf  the dnsperf binary (Debian package dnsperf), run as a child process per round with the same query (a
+//            one-line datafile: the name and TXT), -D (EDNS0 + DO, as ours), -q = --in-flight, -c 1 (one UDP socket,
+//            as bare; ours opens a fresh one every 256 queries: --dnsperf-clients), -T 1 (one send + one receive
+//            thread), -t 2 (our per-try timeout), -b 4096 (the others' 4 MiB SO_RCVBUF), -l = --seconds. It sends and
+//            counts answers by ID and RCODE only: no parse, no comparison, no retry. Skipped, with a note saying so,
+//            when it is not on PATH or does not work; the other two still run.
 //
-// Both are closed loops with --in-flight queries outstanding for --seconds, against the same server: by default a
-// built-in UDP responder (recvmmsg/sendmmsg, one canned TXT answer) on its own thread, pinned to CPU 1 while the
-// client loop is pinned to CPU 0; or --server ip:port (e.g. a lab named/nsd). Client CPU is the client thread's own
-// user+sys time (getrusage RUSAGE_THREAD), so the responder's CPU is not counted.
+// All three are closed loops with --in-flight queries outstanding for --seconds (then the outstanding ones drain),
+// against the same server: by default a built-in UDP responder (recvmmsg/sendmmsg, one canned TXT answer) on its own
+// thread pinned to CPU 1, with every client (ours, bare, the dnsperf process) pinned to CPU 0; or --server ip:port
+// (e.g. the lab's BIND, with --expect set to the TXT value it serves). Client CPU: ours and bare, the client thread's
+// own user+sys time (getrusage RUSAGE_THREAD), so the responder's CPU is not counted; dnsperf, the child's user+sys
+// time from wait4 (its send and receive threads together), less its start-up and exit cost measured once by a
+// one-query run. Rate: queries answered (any RCODE, any content) per second of the closed loop including the drain;
+// for dnsperf its own "Queries per second" (completed / run time, also including the drain). Lost: timeouts (ours
+// and bare: after both tries). Failed: answered, but not the expected TXT (ours, bare) or not NOERROR (dnsperf).
+// udp_drops: the kernel's UDP receive-buffer overflows (/proc/net/snmp RcvbufErrors, machine-wide) during the side,
+// at the server's socket or the client's; a client that retries hides them in its rate, dnsperf reports them lost.
 //
 // Usage: dns_resolver_bench [--in-flight N] [--seconds S] [--rounds R] [--server 127.0.0.1:5353]
+//                           [--expect TXT]          (the TXT value a check must see; default the responder's)
+//                           [--dnsperf PATH|none]   (default: dnsperf on PATH)
+//                           [--dnsperf-clients N]   (dnsperf -c: its UDP sockets; default 1, as bare)
 //                           [--udp-max-queries N]   (our resolver's channel rotation; 0 = off)
 
 #include <algorithm>
 #include <arpa/inet.h>
 #include <atomic>
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <optional>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <unordered_map>
@@ -42,8 +65,12 @@ namespace {
 constexpr const char* qname = "_acme-challenge.bench.test";
 constexpr const char* txt_value = "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0";
 
+bool can_pin() {
+    return std::thread::hardware_concurrency() >= 2;
+}
+
 void pin_to_cpu(int cpu) {
-    if (std::thread::hardware_concurrency() < 2) {
+    if (!can_pin()) {
         return;
     }
     cpu_set_t set;
@@ -52,11 +79,14 @@ void pin_to_cpu(int cpu) {
     pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
+double us(const timeval& t) {
+    return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec);
+}
+
 double thread_cpu_us() {
     rusage ru{};
     getrusage(RUSAGE_THREAD, &ru);
-    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
-           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+    return us(ru.ru_utime) + us(ru.ru_stime);
 }
 
 // ---- built-in responder -------------------------------------------------------------------------------------------
@@ -180,10 +210,10 @@ private:
     std::thread _thread;
 };
 
-// ---- the two clients ------------------------------------------------------------------------------------------
+// ---- the in-process clients ---------------------------------------------------------------------------------------
 
 struct stats {
-    std::uint64_t ok = 0, failed = 0;
+    std::uint64_t ok = 0, failed = 0, lost = 0; // failed: answered but not the expected TXT; lost: timed out
     double wall_s = 0, cpu_us = 0;
 };
 
@@ -198,7 +228,8 @@ struct run_window {
 /// The bare client: Node's cares_wrap pattern at its leanest (no per-event ares_timeout).
 class bare_client {
 public:
-    bare_client(uv_loop_t* loop, const std::string& ip, std::uint16_t port) : _loop(loop) {
+    bare_client(uv_loop_t* loop, const std::string& ip, std::uint16_t port, std::string expect)
+        : _loop(loop), _expect(std::move(expect)) {
         ares_options o{};
         o.sock_state_cb = on_sock_state;
         o.sock_state_cb_data = this;
@@ -243,11 +274,12 @@ private:
         if (status == ARES_SUCCESS) {
             ares_txt_ext* txt = nullptr;
             if (ares_parse_txt_reply_ext(abuf, alen, &txt) == ARES_SUCCESS && txt != nullptr) {
-                ok = txt->length == std::strlen(txt_value) && std::memcmp(txt->txt, txt_value, txt->length) == 0;
+                ok = txt->length == self->_expect.size() &&
+                     std::memcmp(txt->txt, self->_expect.data(), txt->length) == 0;
                 ares_free_data(txt);
             }
         }
-        ++(ok ? self->_s->ok : self->_s->failed);
+        ++(ok ? self->_s->ok : status == ARES_ETIMEOUT ? self->_s->lost : self->_s->failed);
         --self->_w->outstanding;
         if (uv_hrtime() < self->_w->end_ns) {
             self->start(self->_w, self->_s);
@@ -280,6 +312,7 @@ private:
     }
 
     uv_loop_t* _loop;
+    std::string _expect;
     ares_channel _ch = nullptr;
     uv_timer_t _timer;
     std::unordered_map<ares_socket_t, uv_poll_t*> _polls;
@@ -290,7 +323,9 @@ private:
 /// Our resolver, with the comparison a dns-01 check makes.
 class mpic_client {
 public:
-    mpic_client(uv_loop_t* loop, const std::string& ip, std::uint16_t port, std::size_t udp_max_queries) {
+    mpic_client(uv_loop_t* loop, const std::string& ip, std::uint16_t port, std::size_t udp_max_queries,
+                std::string expect)
+        : _expect(std::move(expect)) {
         mpic::net::dns::resolver_config c;
         c.perspective = "bench";
         c.servers = {{ip, port}};
@@ -308,8 +343,8 @@ public:
         ++w->outstanding;
         (void)_r->query(qname, mpic::net::dns::rr_type::txt, [this, w, s](mpic::net::dns::query_result&& res) {
             const auto* txt = res.records.empty() ? nullptr : res.records[0].as<mpic::net::dns::txt_rdata>();
-            const bool ok = res.kind == mpic::net::dns::outcome::answer && txt != nullptr && txt->joined() == txt_value;
-            ++(ok ? s->ok : s->failed);
+            const bool ok = res.kind == mpic::net::dns::outcome::answer && txt != nullptr && txt->joined() == _expect;
+            ++(ok ? s->ok : res.kind == mpic::net::dns::outcome::timeout ? s->lost : s->failed);
             --w->outstanding;
             if (uv_hrtime() < w->end_ns) {
                 start(w, s);
@@ -318,6 +353,7 @@ public:
     }
 
 private:
+    std::string _expect;
     std::unique_ptr<mpic::net::dns::resolver> _r;
 };
 
@@ -339,9 +375,220 @@ stats run_closed_loop(uv_loop_t* loop, Client& client, std::size_t in_flight, do
     return s;
 }
 
-double median(std::vector<double> v) {
+// ---- dnsperf, as a child process ----------------------------------------------------------------------------------
+
+/// An executable `name` on PATH, or "" if there is none.
+std::string find_on_path(const std::string& name) {
+    const char* path = std::getenv("PATH");
+    std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+    std::size_t start = 0;
+    while (start <= dirs.size()) {
+        std::size_t end = dirs.find(':', start);
+        end = end == std::string::npos ? dirs.size() : end;
+        const std::string dir = end > start ? dirs.substr(start, end - start) : ".";
+        const std::string candidate = dir + "/" + name;
+        if (::access(candidate.c_str(), X_OK) == 0) {
+            return candidate;
+        }
+        start = end + 1;
+    }
+    return "";
+}
+
+struct dnsperf_run {
+    std::optional<std::string> error; ///< set when dnsperf failed or printed no statistics; the counts are then 0
+    std::uint64_t sent = 0, completed = 0, lost = 0, noerror = 0;
+    double qps = 0, run_s = 0, cpu_us = 0; ///< cpu_us: the child's user+sys over its whole life (wait4)
+};
+
+/// The value after `label` on the line that starts with it (after leading blanks), or nullopt.
+std::optional<double> stat_line(const std::string& out, const std::string& label) {
+    std::size_t at = out.find("\n  " + label);
+    if (at == std::string::npos) {
+        return std::nullopt;
+    }
+    at += 3 + label.size();
+    double v = 0;
+    if (std::sscanf(out.c_str() + at, " %lf", &v) != 1) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+/// Runs dnsperf with `args` pinned to CPU 0 (every thread of it: the affinity is set before exec and inherited),
+/// collects its stdout+stderr and its rusage. Kills it if it outlives `deadline_s`.
+dnsperf_run run_dnsperf(const std::string& exe, const std::vector<std::string>& args, double deadline_s) {
+    dnsperf_run r;
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(exe.c_str()));
+    for (const auto& a : args) {
+        argv.push_back(const_cast<char*>(a.c_str()));
+    }
+    argv.push_back(nullptr);
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) {
+        r.error = std::string("pipe: ") + std::strerror(errno);
+        return r;
+    }
+    cpu_set_t cpu0;
+    CPU_ZERO(&cpu0);
+    CPU_SET(0, &cpu0);
+    const bool pin = can_pin();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        // Only async-signal-safe calls between fork and exec: the parent has other threads (the responder).
+        if (pin) {
+            ::sched_setaffinity(0, sizeof cpu0, &cpu0);
+        }
+        ::dup2(out[1], 1);
+        ::dup2(out[1], 2);
+        ::execv(exe.c_str(), argv.data());
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    if (pid < 0) {
+        ::close(out[0]);
+        r.error = std::string("fork: ") + std::strerror(errno);
+        return r;
+    }
+    std::string text;
+    const std::uint64_t kill_at = uv_hrtime() + static_cast<std::uint64_t>(deadline_s * 1e9);
+    bool killed = false;
+    for (;;) {
+        pollfd p{out[0], POLLIN, 0};
+        const std::uint64_t now = uv_hrtime();
+        const int wait_ms = now >= kill_at ? 0 : static_cast<int>((kill_at - now) / 1'000'000 + 1);
+        const int n = ::poll(&p, 1, wait_ms);
+        if (n == 0 && !killed) {
+            ::kill(pid, SIGKILL);
+            killed = true;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        char buf[4096];
+        const ssize_t got = n > 0 ? ::read(out[0], buf, sizeof buf) : 0;
+        if (got <= 0) {
+            break;
+        }
+        text.append(buf, static_cast<std::size_t>(got));
+    }
+    ::close(out[0]);
+    int status = 0;
+    rusage ru{};
+    while (::wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
+    }
+    r.cpu_us = us(ru.ru_utime) + us(ru.ru_stime);
+    const auto sent = stat_line(text, "Queries sent:");
+    const auto completed = stat_line(text, "Queries completed:");
+    const auto lost = stat_line(text, "Queries lost:");
+    const auto qps = stat_line(text, "Queries per second:");
+    const auto run_s = stat_line(text, "Run time (s):");
+    if (killed || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || !sent || !completed || !lost || !qps || !run_s) {
+        const std::size_t tail = text.size() > 600 ? text.size() - 600 : 0;
+        r.error = std::string(killed ? "killed after the deadline" : "exit status ") +
+                  (killed ? "" : std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status))) +
+                  ", output: " + text.substr(tail);
+        return r;
+    }
+    r.sent = static_cast<std::uint64_t>(*sent);
+    r.completed = static_cast<std::uint64_t>(*completed);
+    r.lost = static_cast<std::uint64_t>(*lost);
+    r.qps = *qps;
+    const std::size_t codes = text.find("Response codes:");
+    const std::size_t noerror = codes == std::string::npos ? codes : text.find("NOERROR ", codes);
+    if (noerror != std::string::npos && text.find('\n', codes) > noerror) {
+        r.noerror = std::strtoull(text.c_str() + noerror + 8, nullptr, 10);
+    }
+    r.run_s = *run_s;
+    return r;
+}
+
+/// The one-query datafile dnsperf reads ("name TYPE" per line), in a temporary file removed by the destructor.
+class datafile {
+public:
+    datafile() {
+        char path[] = "/tmp/dns_resolver_bench.XXXXXX";
+        const int fd = ::mkstemp(path);
+        if (fd < 0) {
+            return;
+        }
+        const std::string line = std::string(qname) + " TXT\n";
+        const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+        ::close(fd);
+        _path = path;
+        if (!written) {
+            ::unlink(path);
+            _path.clear();
+        }
+    }
+    ~datafile() {
+        if (!_path.empty()) {
+            ::unlink(_path.c_str());
+        }
+    }
+    const std::string& path() const { return _path; }
+
+private:
+    std::string _path;
+};
+
+// ---- figures ------------------------------------------------------------------------------------------------------
+
+struct sample {
+    double rate = 0;   // queries answered per second
+    double lost = 0;   // timed out (ours and bare: after both tries)
+    double failed = 0; // answered, but not the expected TXT (ours, bare) or not NOERROR (dnsperf)
+    double drops = 0;  // UDP datagrams the kernel dropped for a full receive buffer, machine-wide, during the side
+    double cpu_us = 0; // client CPU per answered query
+};
+
+/// Udp RcvbufErrors from /proc/net/snmp: every UDP socket's receive-buffer overflows on the machine (the server's
+/// and the client's alike, and other processes'), or -1 if unreadable.
+double udp_rcvbuf_errors() {
+    std::FILE* f = std::fopen("/proc/net/snmp", "r");
+    if (f == nullptr) {
+        return -1;
+    }
+    char header[1024], values[1024];
+    double found = -1;
+    while (std::fgets(header, sizeof header, f) != nullptr) {
+        if (std::strncmp(header, "Udp:", 4) != 0 || std::fgets(values, sizeof values, f) == nullptr) {
+            continue;
+        }
+        char *hs = nullptr, *vs = nullptr;
+        for (char *h = strtok_r(header, " \n", &hs), *v = strtok_r(values, " \n", &vs); h != nullptr && v != nullptr;
+             h = strtok_r(nullptr, " \n", &hs), v = strtok_r(nullptr, " \n", &vs)) {
+            if (std::strcmp(h, "RcvbufErrors") == 0) {
+                found = std::strtod(v, nullptr);
+            }
+        }
+        break;
+    }
+    std::fclose(f);
+    return found;
+}
+
+struct spread {
+    double median = 0, min = 0, max = 0;
+};
+
+spread summarize(std::vector<double> v) {
+    if (v.empty()) {
+        return {};
+    }
     std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : (v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2);
+    const std::size_t n = v.size();
+    return {n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v.front(), v.back()};
+}
+
+std::string show(const spread& s, const char* fmt) {
+    char a[32], b[32], c[32];
+    std::snprintf(a, sizeof a, fmt, s.median);
+    std::snprintf(b, sizeof b, fmt, s.min);
+    std::snprintf(c, sizeof c, fmt, s.max);
+    return std::string(a) + " (" + b + "-" + c + ")";
 }
 
 } // namespace
@@ -353,6 +600,9 @@ int main(int argc, char** argv) {
     std::string server_ip = "127.0.0.1";
     std::uint16_t server_port = 0;
     std::size_t udp_max_queries = mpic::net::dns::resolver_config{}.udp_max_queries;
+    std::string expect = txt_value;
+    std::string dnsperf_opt;
+    std::string dnsperf_clients = "1";
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i], v = argv[i + 1];
         if (k == "--in-flight") {
@@ -366,10 +616,20 @@ int main(int argc, char** argv) {
         } else if (k == "--server") {
             server_ip = v.substr(0, v.rfind(':'));
             server_port = static_cast<std::uint16_t>(std::stoul(v.substr(v.rfind(':') + 1)));
+        } else if (k == "--expect") {
+            expect = v;
+        } else if (k == "--dnsperf") {
+            dnsperf_opt = v;
+        } else if (k == "--dnsperf-clients") {
+            dnsperf_clients = std::to_string(std::stoul(v));
         } else {
             std::fprintf(stderr, "unknown option %s\n", k.c_str());
             return 2;
         }
+    }
+    if (argc % 2 == 0) {
+        std::fprintf(stderr, "option %s needs a value\n", argv[argc - 1]);
+        return 2;
     }
     std::unique_ptr<responder> builtin;
     if (server_port == 0) {
@@ -380,33 +640,132 @@ int main(int argc, char** argv) {
     ares_library_init(ARES_LIB_INIT_ALL);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    std::printf("# c-ares %s, libuv %s, server %s:%u (%s), %zu in flight, %.1f s x %d rounds, client on CPU 0, "
+    std::printf("# c-ares %s, libuv %s, server %s:%u (%s), %zu in flight, %.1f s x %d rounds, clients on CPU 0, "
                 "mpic udp_max_queries %zu\n",
                 ares_version(nullptr), uv_version_string(), server_ip.c_str(), server_port,
                 builtin ? "built-in responder on CPU 1" : "external", in_flight, seconds, rounds, udp_max_queries);
-    std::printf("%-6s %-5s %12s %12s %10s\n", "client", "round", "checks/s", "cpu_us/check", "failed");
-    std::vector<double> rate[2], cpu[2];
-    {
-        bare_client bare(&loop, server_ip, server_port);
-        mpic_client ours(&loop, server_ip, server_port, udp_max_queries);
-        run_closed_loop(&loop, bare, in_flight, 0.3); // warm-up: sockets open, caches hot
-        run_closed_loop(&loop, ours, in_flight, 0.3);
-        for (int r = 0; r < rounds; ++r) {
-            for (int which = 0; which < 2; ++which) { // A B A B
-                const stats s = which == 0 ? run_closed_loop(&loop, bare, in_flight, seconds)
-                                           : run_closed_loop(&loop, ours, in_flight, seconds);
-                const double done = static_cast<double>(s.ok + s.failed);
-                rate[which].push_back(done / s.wall_s);
-                cpu[which].push_back(s.cpu_us / std::max(1.0, done));
-                std::printf("%-6s %-5d %12.0f %12.2f %10llu\n", which == 0 ? "bare" : "mpic", r, rate[which].back(),
-                            cpu[which].back(), static_cast<unsigned long long>(s.failed));
+
+    // dnsperf: found, started once to see that it works, and that run's CPU (exec, start-up, one query, exit) taken
+    // as the fixed cost to subtract from every round's, so its per-query CPU is comparable with the in-process loops'.
+    std::string dnsperf = dnsperf_opt == "none" ? "" : dnsperf_opt.empty() ? find_on_path("dnsperf") : dnsperf_opt;
+    datafile data;
+    const std::string port_s = std::to_string(server_port);
+    // -T 1: one sender and one receiver thread (its default); -c: how many UDP sockets they spread queries over.
+    std::vector<std::string> dnsperf_common = {"-s", server_ip, "-p", port_s, "-d", data.path()};
+    dnsperf_common.insert(dnsperf_common.end(), {"-c", dnsperf_clients, "-T", "1", "-D", "-t", "2", "-b", "4096"});
+    double dnsperf_fixed_us = 0;
+    if (dnsperf_opt == "none") {
+        std::printf("# dnsperf: skipped (--dnsperf none); comparing ours and bare only\n");
+    } else if (dnsperf.empty()) {
+        std::printf("# dnsperf: NOT FOUND on PATH (Debian package dnsperf; scripts/setup.sh installs it); comparing "
+                    "ours and bare only\n");
+    } else if (data.path().empty()) {
+        std::printf("# dnsperf: cannot write its datafile in /tmp; comparing ours and bare only\n");
+        dnsperf.clear();
+    } else {
+        auto args = dnsperf_common;
+        args.insert(args.end(), {"-n", "1", "-q", "1"});
+        const dnsperf_run probe = run_dnsperf(dnsperf, args, 10);
+        if (probe.error || probe.completed != 1) {
+            std::printf("# dnsperf: %s does not work here (%s); comparing ours and bare only\n", dnsperf.c_str(),
+                        probe.error ? probe.error->c_str() : "its one probe query was not answered");
+            dnsperf.clear();
+        } else {
+            dnsperf_fixed_us = probe.cpu_us;
+            std::printf("# dnsperf: %s -q %zu -l %.1f", dnsperf.c_str(), in_flight, seconds);
+            for (const auto& a : dnsperf_common) {
+                std::printf(" %s", a.c_str());
             }
+            std::printf(" (pinned to CPU 0; fixed start-up+exit CPU %.0f us, subtracted)\n", dnsperf_fixed_us);
+        }
+    }
+    int sides = dnsperf.empty() ? 2 : 3;
+    const char* names[3] = {"mpic", "bare", "dnsperf"};
+
+    std::printf("%-7s %-5s %12s %8s %8s %10s %14s\n", "client", "round", "queries/s", "lost", "failed", "udp_drops",
+                "cpu_us/query");
+    std::vector<sample> got[3];
+    {
+        mpic_client ours(&loop, server_ip, server_port, udp_max_queries, expect);
+        bare_client bare(&loop, server_ip, server_port, expect);
+        run_closed_loop(&loop, ours, in_flight, 0.3); // warm-up: sockets open, caches hot
+        run_closed_loop(&loop, bare, in_flight, 0.3);
+        for (int r = 0; r < rounds; ++r) {
+            for (int which = 0; which < sides; ++which) { // A B C A B C
+                sample x;
+                const double drops0 = udp_rcvbuf_errors();
+                if (which < 2) {
+                    const stats s = which == 0 ? run_closed_loop(&loop, ours, in_flight, seconds)
+                                               : run_closed_loop(&loop, bare, in_flight, seconds);
+                    const double answered = static_cast<double>(s.ok + s.failed);
+                    x.rate = answered / s.wall_s;
+                    x.lost = static_cast<double>(s.lost);
+                    x.failed = static_cast<double>(s.failed);
+                    x.cpu_us = s.cpu_us / std::max(1.0, answered);
+                } else {
+                    auto args = dnsperf_common;
+                    args.insert(args.end(), {"-q", std::to_string(in_flight), "-l", std::to_string(seconds)});
+                    const dnsperf_run d = run_dnsperf(dnsperf, args, seconds + 15);
+                    if (d.error) {
+                        std::printf("# dnsperf round %d failed (%s); dropping dnsperf from the comparison\n", r,
+                                    d.error->c_str());
+                        got[2].clear();
+                        sides = 2;
+                        break;
+                    }
+                    x.rate = d.qps;
+                    x.lost = static_cast<double>(d.lost);
+                    x.failed = static_cast<double>(d.completed - std::min(d.completed, d.noerror));
+                    x.cpu_us = std::max(0.0, d.cpu_us - dnsperf_fixed_us) / std::max<double>(1, d.completed);
+                }
+                x.drops = drops0 < 0 ? -1 : udp_rcvbuf_errors() - drops0;
+                std::printf("%-7s %-5d %12.0f %8.0f %8.0f %10.0f %14.2f\n", names[which], r, x.rate, x.lost, x.failed,
+                            x.drops, x.cpu_us);
+                got[which].push_back(x);
+            }
+            std::printf("%-7s %-5d rate ours/bare %.2f, cpu ours/bare %.2f", "ratio", r,
+                        got[0].back().rate / got[1].back().rate, got[0].back().cpu_us / got[1].back().cpu_us);
+            if (sides == 3) {
+                std::printf(" | rate ours/dnsperf %.2f, cpu ours/dnsperf %.2f", got[0].back().rate / got[2].back().rate,
+                            got[0].back().cpu_us / got[2].back().cpu_us);
+            }
+            std::printf("\n");
         }
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     const int closed = uv_loop_close(&loop);
-    const double rb = median(rate[0]), rm = median(rate[1]), cb = median(cpu[0]), cm = median(cpu[1]);
-    std::printf("median bare %.0f/s %.2f us | mpic %.0f/s %.2f us | rate ratio mpic/bare %.2f | cpu ratio %.2f\n", rb,
-                cb, rm, cm, rm / rb, cm / cb);
+
+    // Ratios are taken within a round (the sides ran seconds apart), then summarized like the rest.
+    const std::size_t paired = std::min(got[0].size(), got[1].size());
+    std::printf("summary over %zu rounds: median (min-max)\n", paired);
+    for (int which = 0; which < 3; ++which) {
+        if (got[which].empty()) {
+            continue;
+        }
+        std::vector<double> rate, lost, failed, drops, cpu;
+        for (const auto& x : got[which]) {
+            rate.push_back(x.rate);
+            lost.push_back(x.lost);
+            failed.push_back(x.failed);
+            drops.push_back(x.drops);
+            cpu.push_back(x.cpu_us);
+        }
+        std::printf("%-7s queries/s %s  lost %s  failed %s  udp_drops %s  cpu_us/query %s\n", names[which],
+                    show(summarize(rate), "%.0f").c_str(), show(summarize(lost), "%.0f").c_str(),
+                    show(summarize(failed), "%.0f").c_str(), show(summarize(drops), "%.0f").c_str(),
+                    show(summarize(cpu), "%.2f").c_str());
+    }
+    for (int other = 1; other < 3; ++other) {
+        if (got[other].size() < paired || paired == 0) {
+            continue;
+        }
+        std::vector<double> rate, cpu;
+        for (std::size_t r = 0; r < paired; ++r) {
+            rate.push_back(got[0][r].rate / got[other][r].rate);
+            cpu.push_back(got[0][r].cpu_us / got[other][r].cpu_us);
+        }
+        std::printf("ours/%-7s rate %s  cpu %s\n", names[other], show(summarize(rate), "%.2f").c_str(),
+                    show(summarize(cpu), "%.2f").c_str());
+    }
     return closed == 0 ? 0 : 1;
 }

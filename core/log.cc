@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/error.hh"
+#include "core/json_writer.hh"
 #include "core/reactor.hh"
 
 namespace mpic::core {
@@ -16,41 +17,6 @@ namespace {
 
 constexpr std::string_view level_names[] = {"trace", "debug", "info", "warn", "error", "off"};
 constexpr std::string_view reserved_keys[] = {"ts", "level", "event", "trace_id", "reactor"};
-
-/// Length of the well-formed UTF-8 sequence starting at s[i], or 0 if the bytes there are not one
-/// (RFC 3629 §4 table: the second byte's range depends on the first, which excludes overlongs and surrogates).
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
-    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char b0 = byte(i);
-    std::size_t len = 0;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-        len = 3;
-        lo = b0 == 0xE0 ? 0xA0 : 0x80; // E0 80..9F would be overlong
-        hi = b0 == 0xED ? 0x9F : 0xBF; // ED A0..BF would be a UTF-16 surrogate
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-        len = 4;
-        lo = b0 == 0xF0 ? 0x90 : 0x80; // F0 80..8F would be overlong
-        hi = b0 == 0xF4 ? 0x8F : 0xBF; // F4 90.. would exceed U+10FFFF
-    } else {
-        return 0; // 80..C1 (continuation or overlong lead) and F5..FF never start a sequence
-    }
-    if (i + len > s.size()) {
-        return 0;
-    }
-    if (byte(i + 1) < lo || byte(i + 1) > hi) {
-        return 0;
-    }
-    for (std::size_t k = 2; k < len; ++k) {
-        if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) {
-            return 0;
-        }
-    }
-    return len;
-}
 
 /// RFC 3339 UTC timestamp with microseconds: 2026-11-30T04:28:10.123456Z. The date-time part is cached per
 /// thread and recomputed once a second, so the common case is one integer format.
@@ -127,60 +93,13 @@ result<log_level> parse_log_level(std::string_view name) noexcept {
     return errc::invalid_argument;
 }
 
+// The escaping is core/json_writer's, shared with the API and audit renderers.
 void append_json_string(std::string& out, std::string_view s) {
-    out += '"';
-    append_json_chars(out, s);
-    out += '"';
+    append_json_quoted(out, s);
 }
 
 void append_json_chars(std::string& out, std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::size_t i = 0;
-    while (i < s.size()) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x80) {
-            if (std::size_t len = utf8_sequence_length(s, i); len != 0) {
-                out.append(s.data() + i, len);
-                i += len;
-            } else {
-                out += "\\ufffd"; // one replacement per offending byte, then resynchronise
-                ++i;
-            }
-            continue;
-        }
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        case '\b':
-            out += "\\b";
-            break;
-        case '\f':
-            out += "\\f";
-            break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                out += "\\u00";
-                out += hex[c >> 4];
-                out += hex[c & 0xf];
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-        ++i;
-    }
+    append_json_escaped(out, s);
 }
 
 std::string format_log_line(std::int64_t unix_us, log_level level, std::string_view event, std::string_view trace_id,

@@ -92,24 +92,27 @@ TEST(log_escape, valid_utf8_passes_through) {
     EXPECT_EQ(escaped(s), "\"" + s + "\"");
 }
 
-TEST(log_escape, invalid_utf8_is_replaced_per_byte) {
+TEST(log_escape, invalid_utf8_is_replaced) {
+    // The escaper is core/json_writer's (tests/core/json_writer_test.cc has every case): one U+FFFD per maximal
+    // ill-formed subpart, written as its UTF-8 bytes.
     struct sample {
         std::string bytes;
         std::string expected;
     };
+    const std::string r = "\xEF\xBF\xBD";
     std::vector<sample> samples = {
-        {"\xC3", R"("\ufffd")"},                               // truncated 2-byte sequence
-        {"\x80", R"("\ufffd")"},                               // lone continuation byte
-        {"\xC0\xAF", R"("\ufffd\ufffd")"},                     // overlong '/'
-        {"\xE0\x80\xAF", R"("\ufffd\ufffd\ufffd")"},           // overlong 3-byte
-        {"\xED\xA0\x80", R"("\ufffd\ufffd\ufffd")"},           // UTF-16 surrogate U+D800
-        {"\xF4\x90\x80\x80", R"("\ufffd\ufffd\ufffd\ufffd")"}, // above U+10FFFF
+        {"\xC3", "\"" + r + "\""},                         // truncated 2-byte sequence
+        {"\x80", "\"" + r + "\""},                         // lone continuation byte
+        {"\xC0\xAF", "\"" + r + r + "\""},                 // overlong '/'
+        {"\xE0\x80\xAF", "\"" + r + r + r + "\""},         // overlong 3-byte
+        {"\xED\xA0\x80", "\"" + r + r + r + "\""},         // UTF-16 surrogate U+D800
+        {"\xF4\x90\x80\x80", "\"" + r + r + r + r + "\""}, // above U+10FFFF
         {"\xFF"
          "ok",
-         R"("\ufffdok")"}, // never-valid byte, then resync
+         "\"" + r + "ok\""}, // never-valid byte, then resync
         {"a\xE2\x82"
          "b",
-         R"("a\ufffd\ufffdb")"}, // truncated 3-byte before ASCII
+         "\"a" + r + "b\""}, // truncated 3-byte before ASCII: one replacement
     };
     for (const auto& s : samples) {
         std::string out = escaped(s.bytes);

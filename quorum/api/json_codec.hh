@@ -34,8 +34,10 @@ std::string render_mpic_response(const mpic_response& response);
 /// Renders the 400 body: {"error": "request-validation-failed", "validation_issues": [...]} (api.md, Open MPIC).
 std::string render_validation_failure(const std::vector<request_issue>& issues);
 
-/// A check_response object (api.md "Each perspective").
-nlohmann::json check_result_to_json(const validators::check_result& result);
+/// A check_response object (api.md "Each perspective"): what an agent answers to `POST /dcv` or `POST /caa`, and
+/// each perspective's `check_response` in a response. `errors` is null when there are none; `details` holds the
+/// fields of the result's kind. Bytes that are not UTF-8 in what the check saw are replaced by U+FFFD.
+std::string render_check_result(const validators::check_result& result);
 /// Reads a check_response object sent by a remote perspective; malformed when a required field is missing or of
 /// the wrong type (the caller counts that as a non-corroboration).
 result<validators::check_result> check_result_from_json(const nlohmann::json& json);
@@ -46,7 +48,9 @@ std::string render_check_request(const validators::check_request& request);
 std::variant<validators::check_request, std::vector<request_issue>>
 parse_check_request(std::string_view body, validators::check_type type, const request_limits& limits = {});
 
-/// The echo of the check parameters with defaults filled in (`caa_check_parameters` / `dcv_check_parameters`).
+/// The echo of the check parameters with defaults filled in (`caa_check_parameters` / `dcv_check_parameters`), as
+/// a JSON value: the object the renderers above write, parsed back (for tests and tools that build request bodies;
+/// the renderers themselves write it straight into their output).
 nlohmann::json caa_parameters_to_json(const validators::caa_parameters& params);
 nlohmann::json dcv_parameters_to_json(const validators::dcv_parameters& params);
 

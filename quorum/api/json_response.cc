@@ -1,26 +1,42 @@
-// Rendering of Open MPIC responses (api.md "Response", "Each perspective") and reading of check_response objects
-// sent by remote perspective agents.
-
-#include <openssl/evp.h>
+// Rendering of Open MPIC responses (api.md "Response", "Each perspective") and of the checker API bodies, and
+// reading of check_response objects sent by remote perspective agents.
+//
+// The renderers write straight into the output string with core::json_writer: one pass, no tree. Members are
+// written in the order nlohmann::json (a std::map per object) put them, i.e. sorted by name, so the bytes are
+// those the previous tree-based renderer produced (except that DEL is now escaped, and a double may in rare cases
+// be spelled differently for the same value) and a diff against older output stays readable. Bytes that are not
+// UTF-8 (from DNS or HTTP) are replaced, never fatal.
 
 #include <array>
 
+#include <openssl/evp.h>
+
+#include "core/json_writer.hh"
 #include "quorum/api/json_codec.hh"
 
 namespace mpic::quorum {
 namespace {
 
 using json = nlohmann::json;
+using core::json_writer;
 using validators::check_result;
 using validators::check_type;
 using validators::validation_method;
 
-std::string base64(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
+/// Writes `bytes` base64-encoded (RFC 4648 §4) as a JSON string. Pages are capped at 1 KiB by the HTTP
+/// validator (response_page_bytes), which fits the stack buffer; a larger one takes the heap.
+void write_base64(json_writer& w, std::string_view bytes) {
+    const std::size_t encoded = 4 * ((bytes.size() + 2) / 3);
+    std::array<char, 2048> stack;
+    std::string heap;
+    char* buf = stack.data();
+    if (encoded + 1 > stack.size()) {
+        heap.resize(encoded + 1);
+        buf = heap.data();
+    }
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(buf),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+    w.string(std::string_view(buf, static_cast<std::size_t>(n)));
 }
 
 std::string unbase64(std::string_view text) {
@@ -43,25 +59,28 @@ std::string unbase64(std::string_view text) {
 }
 
 /// RCODE names (RFC 1035 §4.1.1, RFC 6895 §2.3) as numbers: the Open MPIC spec types `response_code` as an integer.
-constexpr std::array<std::string_view, 11> rcode_names{"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-                                                       "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE"};
+constexpr std::array<std::string_view, 11> rcode_names{"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                                       "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                                       "NXRRSET", "NOTAUTH", "NOTZONE"};
 
-json rcode_to_json(const std::string& name) {
+void write_rcode(json_writer& w, const std::string& name) {
     if (name.empty()) {
-        return nullptr;
+        w.null();
+        return;
     }
     for (std::size_t i = 0; i < rcode_names.size(); ++i) {
         if (rcode_names[i] == name) {
-            return static_cast<int>(i);
+            w.number(i);
+            return;
         }
     }
     if (name == "BADVERS") {
-        return 16;
+        w.number(16);
+    } else if (name == "BADCOOKIE") {
+        w.number(23);
+    } else {
+        w.string(name); // an RCODE without a name: already numeric text
     }
-    if (name == "BADCOOKIE") {
-        return 23;
-    }
-    return name;  // an RCODE without a name: already numeric text
 }
 
 std::string rcode_from_json(const json& value) {
@@ -75,83 +94,316 @@ std::string rcode_from_json(const json& value) {
     return value.is_string() ? value.get<std::string>() : std::string();
 }
 
-json orchestration_to_json(const std::optional<orchestration_request>& params) {
-    if (!params) {
-        return nullptr;
+void string_or_null(json_writer& w, std::string_view value) {
+    if (value.empty()) {
+        w.null();
+    } else {
+        w.string(value);
     }
-    json out = json::object();
-    auto put = [&](const char* key, const auto& value) {
+}
+
+void optional_string(json_writer& w, const std::optional<std::string>& value) {
+    if (value) {
+        w.string(*value);
+    } else {
+        w.null();
+    }
+}
+
+void write_orchestration(json_writer& w, const std::optional<orchestration_request>& params) {
+    if (!params) {
+        w.null();
+        return;
+    }
+    auto put = [&](const char* key, const std::optional<std::int64_t>& value) {
+        w.key(key);
         if (value) {
-            out[key] = *value;
+            w.number(*value);
         } else {
-            out[key] = nullptr;
+            w.null();
         }
     };
-    put("perspective_count", params->perspective_count);
-    put("quorum_count", params->quorum_count);
-    put("max_attempts", params->max_attempts);
+    w.begin_object();
     put("cohort_for_single_attempt", params->cohort_for_single_attempt);
     if (params->deadline_ms) {
-        out["deadline_ms"] = *params->deadline_ms;
+        put("deadline_ms", params->deadline_ms);
     }
-    return out;
+    put("max_attempts", params->max_attempts);
+    put("perspective_count", params->perspective_count);
+    put("quorum_count", params->quorum_count);
+    w.end_object();
 }
 
-json perspectives_to_json(const std::vector<perspective_result>& perspectives) {
-    json out = json::array();
+void write_caa_parameters(json_writer& w, const validators::caa_parameters& params) {
+    w.begin_object();
+    if (params.account_uri) {
+        w.key("account_uri").string(*params.account_uri);
+    }
+    w.key("allow_lookup_failure").boolean(params.allow_lookup_failure);
+    w.key("caa_domains").string_array(params.caa_domains);
+    w.key("certificate_type")
+        .string(params.cert_type == validators::certificate_type::s_mime ? "s-mime" : "tls-server");
+    if (params.validation_method) {
+        w.key("validation_method").string(*params.validation_method);
+    }
+    w.end_object();
+}
+
+/// http_headers as an object, members sorted by name; a name given twice keeps its last value. That is what
+/// assigning into a JSON object (a std::map) did, and it makes the checker API body a fixpoint of parse + render
+/// for any header list. Selection by repeated minimum: no allocation, and lists are short (at most 64 entries
+/// from a parsed request, usually none or one).
+void write_http_headers(json_writer& w, const std::vector<std::pair<std::string, std::string>>& headers) {
+    w.begin_object();
+    const std::string* written = nullptr; // the last name written
+    for (;;) {
+        const std::pair<std::string, std::string>* next = nullptr;
+        for (const auto& header : headers) {
+            // The smallest name above the last one written; of equal names, the last given (<=).
+            if ((written == nullptr || *written < header.first) && (next == nullptr || header.first <= next->first)) {
+                next = &header;
+            }
+        }
+        if (next == nullptr) {
+            break;
+        }
+        w.key(next->first).string(next->second);
+        written = &next->first;
+    }
+    w.end_object();
+}
+
+void write_dcv_parameters(json_writer& w, const validators::dcv_parameters& p) {
+    using vm = validation_method;
+    w.begin_object();
+    switch (p.method) {
+    case vm::website_change:
+        w.key("challenge_value").string(p.challenge_value);
+        w.key("http_headers");
+        write_http_headers(w, p.http_headers);
+        w.key("http_token_path").string(p.http_token_path);
+        w.key("match_regex");
+        optional_string(w, p.match_regex);
+        w.key("require_exact_case").boolean(p.require_exact_case);
+        w.key("url_scheme").string(p.url_scheme);
+        break;
+    case vm::acme_http_01:
+        w.key("http_headers");
+        write_http_headers(w, p.http_headers);
+        w.key("key_authorization").string(p.key_authorization);
+        w.key("token").string(p.token);
+        break;
+    case vm::acme_dns_01:
+    case vm::acme_tls_alpn_01:
+        w.key("key_authorization_hash").string(p.key_authorization_hash);
+        break;
+    case vm::dns_account_01:
+        w.key("account_uri").string(p.expected_account_uri);
+        w.key("key_authorization_hash").string(p.key_authorization_hash);
+        break;
+    case vm::dns_change:
+        w.key("challenge_value").string(p.challenge_value);
+        w.key("dns_name_prefix");
+        optional_string(w, p.dns_name_prefix);
+        w.key("dns_record_type").string(validators::to_string(p.record_type));
+        w.key("require_exact_case").boolean(p.require_exact_case);
+        w.key("require_exact_match").boolean(p.require_exact_match);
+        break;
+    case vm::dns_persistent:
+        w.key("expected_account_uri").string(p.expected_account_uri);
+        w.key("issuer_domain_names").string_array(p.issuer_domain_names);
+        break;
+    case vm::contact_email_txt:
+    case vm::contact_phone_txt:
+        w.key("challenge_value").string(p.challenge_value);
+        break;
+    case vm::contact_email_caa:
+    case vm::contact_phone_caa:
+    case vm::reverse_address_lookup:
+        w.key("challenge_value").string(p.challenge_value);
+        w.key("dns_name_prefix");
+        optional_string(w, p.dns_name_prefix);
+        break;
+    case vm::ip_address:
+        w.key("challenge_value").string(p.challenge_value);
+        w.key("dns_record_type").string(validators::to_string(p.record_type));
+        break;
+    }
+    w.key("validation_method").string(validators::to_string(p.method));
+    w.end_object();
+}
+
+void write_details(json_writer& w, const check_result& r) {
+    const auto& d = r.details;
+    auto notes = [&] {
+        if (!d.notes.empty()) {
+            w.key("notes").string_array(d.notes);
+        }
+    };
+    w.begin_object();
+    if (r.type == check_type::caa) {
+        w.key("caa_record_present").boolean(d.caa_record_present);
+        w.key("found_at");
+        string_or_null(w, d.found_at);
+        notes();
+        w.key("records_seen").string_array(d.records_seen);
+        w.end_object();
+        return;
+    }
+    const auto method = r.method.value_or(validation_method::acme_dns_01);
+    if (method == validation_method::acme_http_01 || method == validation_method::website_change) {
+        notes();
+        w.key("resolved_ip");
+        string_or_null(w, d.resolved_ip);
+        w.key("response_history").begin_array();
+        for (const auto& hop : d.response_history) {
+            w.begin_object()
+                .key("response_status_code")
+                .number(hop.status)
+                .key("response_url")
+                .string(hop.url)
+                .end_object();
+        }
+        w.end_array();
+        w.key("response_page");
+        write_base64(w, d.response_page);
+        w.key("response_status_code");
+        if (d.response_status_code != 0) {
+            w.number(d.response_status_code);
+        } else {
+            w.null();
+        }
+        w.key("response_url");
+        string_or_null(w, d.response_url);
+    } else if (method == validation_method::acme_tls_alpn_01) {
+        w.key("common_name");
+        string_or_null(w, d.common_name);
+        notes();
+        w.key("resolved_ip");
+        string_or_null(w, d.resolved_ip);
+    } else {
+        w.key("ad_flag").boolean(d.ad_flag);
+        w.key("cname_chain").string_array(d.cname_chain);
+        w.key("found_at");
+        string_or_null(w, d.found_at);
+        notes();
+        w.key("records_seen").string_array(d.records_seen);
+        w.key("response_code");
+        write_rcode(w, d.response_code);
+    }
+    w.key("validation_method").string(validators::to_string(method));
+    w.end_object();
+}
+
+void write_check_result(json_writer& w, const check_result& r) {
+    w.begin_object();
+    w.key("check_completed").boolean(r.completed);
+    w.key("check_passed").boolean(r.passed);
+    w.key("check_type").string(r.type == check_type::caa ? "caa" : "dcv");
+    w.key("details");
+    write_details(w, r);
+    w.key("errors");
+    if (r.errors.empty()) {
+        w.null(); // Open MPIC: null, not [], when there are none
+    } else {
+        w.begin_array();
+        for (const auto& e : r.errors) {
+            w.begin_object().key("error_message").string(e.message).key("error_type").string(e.type).end_object();
+        }
+        w.end_array();
+    }
+    w.key("timestamp_ns").number(r.timestamp_ns);
+    const auto& t = r.timings;
+    w.key("timings").begin_object();
+    w.key("body_us").number(t.body_us);
+    w.key("connect_us").number(t.connect_us);
+    w.key("dns_us").number(t.dns_us);
+    w.key("first_byte_us").number(t.first_byte_us);
+    w.key("queue_us").number(t.queue_us);
+    w.key("tls_us").number(t.tls_us);
+    w.key("total_us").number(t.total_us);
+    w.end_object();
+    w.end_object();
+}
+
+void write_perspectives(json_writer& w, const std::vector<perspective_result>& perspectives) {
+    w.begin_array();
     for (const auto& p : perspectives) {
-        out.push_back(
-            {{"perspective_code", p.code}, {"rir", p.rir}, {"check_response", check_result_to_json(p.result)}});
+        w.begin_object().key("check_response");
+        write_check_result(w, p.result);
+        w.key("perspective_code").string(p.code).key("rir").string(p.rir).end_object();
     }
-    return out;
+    w.end_array();
 }
 
-json previous_attempts_to_json(const check_outcome& outcome) {
+void write_previous_attempts(json_writer& w, const check_outcome& outcome) {
     if (outcome.previous_attempts.empty()) {
-        return nullptr;
+        w.null();
+        return;
     }
-    json out = json::array();
+    w.begin_array();
     for (const auto& attempt : outcome.previous_attempts) {
-        out.push_back(perspectives_to_json(attempt));
+        write_perspectives(w, attempt);
     }
-    return out;
+    w.end_array();
 }
 
-json actual_orchestration_to_json(const check_outcome& outcome) {
-    return {{"perspective_count", outcome.perspective_count},
-            {"quorum_count", outcome.quorum_count},
-            {"attempt_count", outcome.attempt_count}};
+void write_actual_orchestration(json_writer& w, const check_outcome& outcome) {
+    w.begin_object()
+        .key("attempt_count")
+        .number(outcome.attempt_count)
+        .key("perspective_count")
+        .number(outcome.perspective_count)
+        .key("quorum_count")
+        .number(outcome.quorum_count)
+        .end_object();
 }
 
-json outcome_to_json(const check_outcome& outcome) {
-    return {{"is_valid", outcome.is_valid},
-            {"mpic_completed", outcome.mpic_completed},
-            {"actual_orchestration_parameters", actual_orchestration_to_json(outcome)},
-            {"quorum_result", outcome.quorum_result},
-            {"decided_after_ms", outcome.decided_after_ms},
-            {"perspectives", perspectives_to_json(outcome.perspectives)},
-            {"previous_attempt_results", previous_attempts_to_json(outcome)}};
+void write_outcome(json_writer& w, const check_outcome& outcome) {
+    w.begin_object().key("actual_orchestration_parameters");
+    write_actual_orchestration(w, outcome);
+    w.key("decided_after_ms").floating(outcome.decided_after_ms);
+    w.key("is_valid").boolean(outcome.is_valid);
+    w.key("mpic_completed").boolean(outcome.mpic_completed);
+    w.key("perspectives");
+    write_perspectives(w, outcome.perspectives);
+    w.key("previous_attempt_results");
+    write_previous_attempts(w, outcome);
+    w.key("quorum_result").string(outcome.quorum_result);
+    w.end_object();
 }
 
-void add_common(json& out, const mpic_response& response) {
-    out["trace_identifier"] =
-        response.request.trace_identifier.empty() ? json(nullptr) : json(response.request.trace_identifier);
-    out["request_orchestration_parameters"] = orchestration_to_json(response.request.orchestration);
-    const auto kind = response.request.kind;
-    if (kind == request_kind::caa || kind == request_kind::dcv_with_caa) {
-        out["caa_check_parameters"] = caa_parameters_to_json(response.request.caa);
+/// A generous guess at the rendered size of a check_response, so the output is allocated once: the fixed part
+/// (~420 bytes of keys, timings and punctuation) plus the variable strings, with room for some escaping.
+std::size_t estimate(const check_result& r) {
+    const auto& d = r.details;
+    std::size_t n = 480 + d.found_at.size() + d.response_code.size() + d.response_url.size() + d.resolved_ip.size() +
+                    d.common_name.size() + 4 * d.response_page.size() / 3;
+    for (const auto* list : {&d.records_seen, &d.cname_chain, &d.notes}) {
+        for (const auto& s : *list) {
+            n += s.size() + 4;
+        }
     }
-    if (kind == request_kind::dcv || kind == request_kind::dcv_with_caa) {
-        out["dcv_check_parameters"] = dcv_parameters_to_json(response.request.dcv);
+    for (const auto& hop : d.response_history) {
+        n += hop.url.size() + 56;
     }
-    out["lab_mode"] = response.lab_mode;
-    if (!response.policy_date.empty()) {
-        out["policy"] = {{"table", response.policy_table}, {"date", response.policy_date}};
+    for (const auto& e : r.errors) {
+        n += e.type.size() + e.message.size() + 40;
     }
-    out["compliant"] = !response.non_compliant;
-    if (!response.compliance_note.empty()) {
-        out["compliance_note"] = response.compliance_note;
+    return n + n / 8;
+}
+
+std::size_t estimate(const check_outcome& outcome) {
+    std::size_t n = 400;
+    for (const auto& p : outcome.perspectives) {
+        n += 64 + estimate(p.result);
     }
+    for (const auto& attempt : outcome.previous_attempts) {
+        for (const auto& p : attempt) {
+            n += 64 + estimate(p.result);
+        }
+    }
+    return n;
 }
 
 } // namespace
@@ -169,132 +421,25 @@ std::string_view to_string(request_kind kind) noexcept {
 }
 
 json caa_parameters_to_json(const validators::caa_parameters& params) {
-    json out = {
-        {"certificate_type", params.cert_type == validators::certificate_type::s_mime ? "s-mime" : "tls-server"},
-        {"caa_domains", params.caa_domains},
-        {"allow_lookup_failure", params.allow_lookup_failure}};
-    if (params.account_uri) {
-        out["account_uri"] = *params.account_uri;
-    }
-    if (params.validation_method) {
-        out["validation_method"] = *params.validation_method;
-    }
-    return out;
+    std::string text;
+    json_writer w(text);
+    write_caa_parameters(w, params);
+    return json::parse(text);
 }
 
-json dcv_parameters_to_json(const validators::dcv_parameters& p) {
-    using vm = validation_method;
-    json out = {{"validation_method", validators::to_string(p.method)}};
-    auto headers = [&] {
-        json h = json::object();
-        for (const auto& [name, value] : p.http_headers) {
-            h[name] = value;
-        }
-        return h;
-    };
-    auto prefix = [&] { return p.dns_name_prefix ? json(*p.dns_name_prefix) : json(nullptr); };
-    switch (p.method) {
-    case vm::website_change:
-        out.update({{"http_token_path", p.http_token_path},
-                    {"challenge_value", p.challenge_value},
-                    {"url_scheme", p.url_scheme},
-                    {"http_headers", headers()},
-                    {"match_regex", p.match_regex ? json(*p.match_regex) : json(nullptr)},
-                    {"require_exact_case", p.require_exact_case}});
-        break;
-    case vm::acme_http_01:
-        out.update({{"token", p.token}, {"key_authorization", p.key_authorization}, {"http_headers", headers()}});
-        break;
-    case vm::acme_dns_01:
-    case vm::acme_tls_alpn_01:
-        out["key_authorization_hash"] = p.key_authorization_hash;
-        break;
-    case vm::dns_account_01:
-        out.update({{"key_authorization_hash", p.key_authorization_hash}, {"account_uri", p.expected_account_uri}});
-        break;
-    case vm::dns_change:
-        out.update({{"challenge_value", p.challenge_value},
-                    {"dns_record_type", validators::to_string(p.record_type)},
-                    {"dns_name_prefix", prefix()},
-                    {"require_exact_match", p.require_exact_match},
-                    {"require_exact_case", p.require_exact_case}});
-        break;
-    case vm::dns_persistent:
-        out.update({{"issuer_domain_names", p.issuer_domain_names}, {"expected_account_uri", p.expected_account_uri}});
-        break;
-    case vm::contact_email_txt:
-    case vm::contact_phone_txt:
-        out["challenge_value"] = p.challenge_value;
-        break;
-    case vm::contact_email_caa:
-    case vm::contact_phone_caa:
-    case vm::reverse_address_lookup:
-        out.update({{"challenge_value", p.challenge_value}, {"dns_name_prefix", prefix()}});
-        break;
-    case vm::ip_address:
-        out.update({{"challenge_value", p.challenge_value}, {"dns_record_type", validators::to_string(p.record_type)}});
-        break;
-    }
-    return out;
+json dcv_parameters_to_json(const validators::dcv_parameters& params) {
+    std::string text;
+    json_writer w(text);
+    write_dcv_parameters(w, params);
+    return json::parse(text);
 }
 
-json check_result_to_json(const check_result& r) {
-    json errors = nullptr;
-    if (!r.errors.empty()) {
-        errors = json::array();
-        for (const auto& e : r.errors) {
-            errors.push_back({{"error_type", e.type}, {"error_message", e.message}});
-        }
-    }
-    const auto& d = r.details;
-    json details = json::object();
-    if (r.type == check_type::caa) {
-        details = {{"caa_record_present", d.caa_record_present},
-                   {"found_at", d.found_at.empty() ? json(nullptr) : json(d.found_at)},
-                   {"records_seen", d.records_seen}};
-    } else {
-        const auto method = r.method.value_or(validation_method::acme_dns_01);
-        details["validation_method"] = validators::to_string(method);
-        if (method == validation_method::acme_http_01 || method == validation_method::website_change) {
-            json history = json::array();
-            for (const auto& hop : d.response_history) {
-                history.push_back({{"response_status_code", hop.status}, {"response_url", hop.url}});
-            }
-            details.update(
-                {{"response_history", history},
-                 {"response_url", d.response_url.empty() ? json(nullptr) : json(d.response_url)},
-                 {"response_status_code", d.response_status_code ? json(d.response_status_code) : json(nullptr)},
-                 {"response_page", base64(d.response_page)},
-                 {"resolved_ip", d.resolved_ip.empty() ? json(nullptr) : json(d.resolved_ip)}});
-        } else if (method == validation_method::acme_tls_alpn_01) {
-            details["common_name"] = d.common_name.empty() ? json(nullptr) : json(d.common_name);
-            details["resolved_ip"] = d.resolved_ip.empty() ? json(nullptr) : json(d.resolved_ip);
-        } else {
-            details.update({{"records_seen", d.records_seen},
-                            {"response_code", rcode_to_json(d.response_code)},
-                            {"ad_flag", d.ad_flag},
-                            {"found_at", d.found_at.empty() ? json(nullptr) : json(d.found_at)},
-                            {"cname_chain", d.cname_chain}});
-        }
-    }
-    if (!d.notes.empty()) {
-        details["notes"] = d.notes;
-    }
-    const auto& t = r.timings;
-    return {{"check_completed", r.completed},
-            {"check_passed", r.passed},
-            {"errors", errors},
-            {"timestamp_ns", r.timestamp_ns},
-            {"check_type", r.type == check_type::caa ? "caa" : "dcv"},
-            {"details", details},
-            {"timings",
-             {{"queue_us", t.queue_us},
-              {"dns_us", t.dns_us},
-              {"connect_us", t.connect_us},
-              {"tls_us", t.tls_us},
-              {"first_byte_us", t.first_byte_us},
-              {"body_us", t.body_us},
-              {"total_us", t.total_us}}}};
+std::string render_check_result(const check_result& result) {
+    std::string out;
+    out.reserve(estimate(result));
+    json_writer w(out);
+    write_check_result(w, result);
+    return out;
 }
 
 result<check_result> check_result_from_json(const json& j) {
@@ -369,7 +514,7 @@ result<check_result> check_result_from_json(const json& j) {
             out.response_status_code = v->get<int>();
         }
         for (const char* key : {"records_seen", "cname_chain", "notes"}) {
-            auto& list = std::string_view(key) == "records_seen" ? out.records_seen
+            auto& list = std::string_view(key) == "records_seen"  ? out.records_seen
                          : std::string_view(key) == "cname_chain" ? out.cname_chain
                                                                   : out.notes;
             if (auto v = d->find(key); v != d->end() && v->is_array()) {
@@ -393,63 +538,126 @@ result<check_result> check_result_from_json(const json& j) {
 }
 
 std::string render_check_request(const validators::check_request& request) {
-    json out = {{"domain_or_ip_target", request.target.requested()}};
-    if (!request.trace_id.empty()) {
-        out["trace_identifier"] = request.trace_id;
-    }
+    std::string out;
+    out.reserve(512);
+    json_writer w(out);
+    w.begin_object();
     if (request.type == check_type::caa) {
-        out["caa_check_parameters"] = caa_parameters_to_json(request.caa);
+        w.key("caa_check_parameters");
+        write_caa_parameters(w, request.caa);
     } else {
-        out["dcv_check_parameters"] = dcv_parameters_to_json(request.dcv);
+        w.key("dcv_check_parameters");
+        write_dcv_parameters(w, request.dcv);
     }
-    return out.dump(-1, ' ', false, json::error_handler_t::replace);
+    w.key("domain_or_ip_target").string(request.target.requested());
+    if (!request.trace_id.empty()) {
+        w.key("trace_identifier").string(request.trace_id);
+    }
+    w.end_object();
+    return out;
 }
 
 std::string render_validation_failure(const std::vector<request_issue>& issues) {
-    json list = json::array();
+    std::string out;
+    out.reserve(64 + 64 * issues.size());
+    json_writer w(out);
+    w.begin_object().key("error").string("request-validation-failed").key("validation_issues").begin_array();
     for (const auto& issue : issues) {
-        list.push_back({{"issue_type", issue.issue_type}, {"message", issue.message}});
+        w.begin_object().key("issue_type").string(issue.issue_type).key("message").string(issue.message).end_object();
     }
-    return json{{"error", "request-validation-failed"}, {"validation_issues", list}}.dump(-1, ' ', false,
-                                                                                       json::error_handler_t::replace);
+    w.end_array().end_object();
+    return out;
 }
 
 std::string render_mpic_response(const mpic_response& response) {
-    json out = json::object();
     const auto& request = response.request;
     const bool open_mpic_shape =
         !request.targets_field && request.kind != request_kind::dcv_with_caa && response.targets.size() == 1;
-    out["check_type"] = to_string(request.kind);
-    out["is_valid"] = response.is_valid();
-    out["mpic_completed"] = response.mpic_completed();
-    out["decided_after_ms"] = response.decided_after_us / 1000.0;
-    add_common(out, response);
+    const auto kind = request.kind;
+    const bool caa_params = kind == request_kind::caa || kind == request_kind::dcv_with_caa;
+    const bool dcv_params = kind == request_kind::dcv || kind == request_kind::dcv_with_caa;
+
+    std::size_t size = 1024 + response.compliance_note.size() + request.trace_identifier.size();
+    for (const auto& target : response.targets) {
+        size += 128 + (target.dcv ? estimate(*target.dcv) : 0) + (target.caa ? estimate(*target.caa) : 0);
+    }
+    std::string out;
+    out.reserve(size);
+    json_writer w(out);
+
+    const check_outcome* single = nullptr;
     if (open_mpic_shape) {
         const auto& target = response.targets.front();
-        const auto& outcome = target.dcv ? *target.dcv : *target.caa;
-        out["domain_or_ip_target"] = target.target.requested();
-        out["actual_orchestration_parameters"] = actual_orchestration_to_json(outcome);
-        out["perspectives"] = perspectives_to_json(outcome.perspectives);
-        out["previous_attempt_results"] = previous_attempts_to_json(outcome);
-        out["quorum_result"] = outcome.quorum_result;
-    } else {
-        json results = json::array();
-        for (const auto& target : response.targets) {
-            json item = {{"domain_or_ip_target", target.target.requested()},
-                         {"is_valid", target.is_valid()},
-                         {"mpic_completed", target.mpic_completed()}};
-            if (target.dcv) {
-                item["dcv"] = outcome_to_json(*target.dcv);
-            }
-            if (target.caa) {
-                item["caa"] = outcome_to_json(*target.caa);
-            }
-            results.push_back(std::move(item));
-        }
-        out["results"] = std::move(results);
+        single = target.dcv ? &*target.dcv : &*target.caa;
     }
-    // Replace invalid UTF-8 (from DNS or HTTP bytes) instead of failing the whole response.
-    return out.dump(-1, ' ', false, json::error_handler_t::replace);
+    w.begin_object();
+    if (single != nullptr) {
+        w.key("actual_orchestration_parameters");
+        write_actual_orchestration(w, *single);
+    }
+    if (caa_params) {
+        w.key("caa_check_parameters");
+        write_caa_parameters(w, request.caa);
+    }
+    w.key("check_type").string(to_string(kind));
+    if (!response.compliance_note.empty()) {
+        w.key("compliance_note").string(response.compliance_note);
+    }
+    w.key("compliant").boolean(!response.non_compliant);
+    if (dcv_params) {
+        w.key("dcv_check_parameters");
+        write_dcv_parameters(w, request.dcv);
+    }
+    w.key("decided_after_ms").floating(response.decided_after_us / 1000.0);
+    if (single != nullptr) {
+        w.key("domain_or_ip_target").string(response.targets.front().target.requested());
+    }
+    w.key("is_valid").boolean(response.is_valid());
+    w.key("lab_mode").boolean(response.lab_mode);
+    w.key("mpic_completed").boolean(response.mpic_completed());
+    if (single != nullptr) {
+        w.key("perspectives");
+        write_perspectives(w, single->perspectives);
+    }
+    if (!response.policy_date.empty()) {
+        w.key("policy")
+            .begin_object()
+            .key("date")
+            .string(response.policy_date)
+            .key("table")
+            .string(response.policy_table)
+            .end_object();
+    }
+    if (single != nullptr) {
+        w.key("previous_attempt_results");
+        write_previous_attempts(w, *single);
+        w.key("quorum_result").string(single->quorum_result);
+    }
+    w.key("request_orchestration_parameters");
+    write_orchestration(w, request.orchestration);
+    if (single == nullptr) {
+        w.key("results").begin_array();
+        for (const auto& target : response.targets) {
+            w.begin_object();
+            if (target.caa) {
+                w.key("caa");
+                write_outcome(w, *target.caa);
+            }
+            if (target.dcv) {
+                w.key("dcv");
+                write_outcome(w, *target.dcv);
+            }
+            w.key("domain_or_ip_target").string(target.target.requested());
+            w.key("is_valid").boolean(target.is_valid());
+            w.key("mpic_completed").boolean(target.mpic_completed());
+            w.end_object();
+        }
+        w.end_array();
+    }
+    w.key("trace_identifier");
+    string_or_null(w, request.trace_identifier);
+    w.end_object();
+    return out;
 }
 
 } // namespace mpic::quorum

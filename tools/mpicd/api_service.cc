@@ -330,8 +330,7 @@ void api_service::handle_check(request&& req, responder res, validators::check_t
     _engine.run_check(_config.perspective_code, std::get<validators::check_request>(std::move(parsed)),
                       [this, res](validators::check_result&& result) {
                           _requests_ok.inc();
-                          res.send(json_response(200, quorum::check_result_to_json(result).dump(
-                                                          -1, ' ', false, nlohmann::json::error_handler_t::replace)));
+                          res.send(json_response(200, quorum::render_check_result(result)));
                       });
 }
 

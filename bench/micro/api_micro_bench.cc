@@ -1,9 +1,11 @@
-// The API codec (quorum/api/json_codec.hh): one POST /mpic body parsed into an mpic_request, and one response
-// with six perspectives rendered, as mpicd does for every request. Bytes per second are the body sizes.
+// The API codec (quorum/api/json_codec.hh): one POST /mpic body parsed into an mpic_request, one response with six
+// perspectives rendered and its audit record (quorum/audit), as mpicd does for every request, and the
+// check_response body a remote agent sends back per check. Bytes per second are the body sizes.
 
 #include <benchmark/benchmark.h>
 
 #include "quorum/api/json_codec.hh"
+#include "quorum/audit/audit_record.hh"
 
 namespace {
 
@@ -109,5 +111,35 @@ void BM_render_response(benchmark::State& state, std::string_view body, validato
 }
 BENCHMARK_CAPTURE(BM_render_response, caa_6_perspectives, caa_body, validators::check_type::caa);
 BENCHMARK_CAPTURE(BM_render_response, dns01_6_perspectives, dns01_body, validators::check_type::dcv);
+
+void BM_render_audit_record(benchmark::State& state, std::string_view body, validators::check_type type) {
+    const auto response = make_response(body, type);
+    const quorum::audit_context context{"br", "2026-03-15", "bench-client", 1'796'000'000'000};
+    std::size_t bytes = 0;
+    for (auto _ : state) {
+        auto text = quorum::render_audit_record(response, context);
+        bytes = text.size();
+        benchmark::DoNotOptimize(text);
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+    state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK_CAPTURE(BM_render_audit_record, caa_6_perspectives, caa_body, validators::check_type::caa);
+BENCHMARK_CAPTURE(BM_render_audit_record, dns01_6_perspectives, dns01_body, validators::check_type::dcv);
+
+// What an agent answers to one POST /dcv: one perspective's check_response.
+void BM_render_check_result(benchmark::State& state) {
+    const auto response = make_response(dns01_body, validators::check_type::dcv);
+    const auto& result = response.targets.front().dcv->perspectives.front().result;
+    std::size_t bytes = 0;
+    for (auto _ : state) {
+        auto text = quorum::render_check_result(result);
+        bytes = text.size();
+        benchmark::DoNotOptimize(text);
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+    state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_render_check_result);
 
 } // namespace

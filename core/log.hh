@@ -69,8 +69,8 @@ private:
 };
 
 /// Appends `s` as a JSON string literal (with quotes) per RFC 8259 §7: '"' and '\\' escaped, control characters
-/// as \n \r \t \b \f or \u00XX, DEL as \u007f, and every byte that is not part of a well-formed UTF-8 sequence
-/// (RFC 3629 §4: no overlongs, surrogates or code points above U+10FFFF) replaced by U+FFFD. The output is
+/// as \n \r \t \b \f or \u00XX, DEL as \u007f, and every maximal ill-formed UTF-8 subpart (RFC 3629 §4: no
+/// overlongs, surrogates or code points above U+10FFFF) replaced by one U+FFFD (core/json_writer.hh). The output is
 /// always valid JSON and valid UTF-8, whatever the input bytes (peer-supplied strings reach logs).
 void append_json_string(std::string& out, std::string_view s);
 /// append_json_string without the surrounding quotes (for building a literal from several parts).

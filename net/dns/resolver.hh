@@ -59,6 +59,12 @@ struct resolver_config {
     /// Sends per c-ares channel before a fresh one (fresh UDP socket, fresh source port) takes over; 0 = never.
     /// c-ares >= 1.20 calls this ARES_OPT_UDP_MAX_QUERIES; 1.18 keeps one port for as long as queries keep it busy.
     std::size_t udp_max_queries = 256;
+    /// A channel older than this takes no new query either: a fresh one does. Channels keep their sockets open
+    /// between queries (ARES_FLAG_STAYOPEN: no socket, bind, connect and close per burst), so without an age bound
+    /// a lightly loaded perspective would keep one source port for minutes. With it, a port is used for at most
+    /// udp_max_queries queries sent within udp_max_age_ms (RFC 5452 §9.2; SAD DNS finds open ports by scanning, so
+    /// a port must not outlive the queries it was opened for by much). 0 = no age bound.
+    std::uint32_t udp_max_age_ms = 1000;
 };
 
 /// How a query ended. Exactly one per query.

@@ -535,11 +535,13 @@ TEST_F(ResolverTest, SourcePortRotatesAfterUdpMaxQueries) {
     auto& r = make(c);
     const auto ports = ports_under_load(r, _server, 5, [&](const auto& done) { return run_until(done); });
     ASSERT_EQ(ports.size(), 6u); // hold + q0..q4
-    // hold, q0, q1 share the first channel's busy socket; q2 goes out on a second channel with its own socket. (The
-    // second channel is idle between q2, q3 and q4, and c-ares closes idle sockets, so those get fresh ports too.)
+    // hold, q0, q1 share the first channel's socket; q2 goes out on a second channel with its own socket, which it
+    // keeps for q3 and q4 (STAYOPEN); q5 would take a third.
     EXPECT_EQ(ports[0], ports[1]);
     EXPECT_EQ(ports[1], ports[2]);
     EXPECT_NE(ports[2], ports[3]);
+    EXPECT_EQ(ports[3], ports[4]);
+    EXPECT_EQ(ports[4], ports[5]);
     EXPECT_EQ(r.in_flight(), 1u); // "hold" keeps the first channel alive; destruction cancels it (TearDown)
 }
 
@@ -588,11 +590,39 @@ TEST_F(ResolverTest, IdleResolverLeavesNoActiveHandles) {
     });
     auto& r = make();
     EXPECT_EQ(ask(r, "idle.test", rr_type::a).kind, outcome::answer);
-    // c-ares closes its sockets when no query is left and our timer is stopped: nothing keeps the loop awake
-    // (one more turn lets the poll handles' close callbacks run).
+    // The channel keeps its socket for the next query (STAYOPEN), but neither it nor the stopped timer keeps the
+    // loop awake: a loop run until its work is done still ends.
     uv_run(&_loop, UV_RUN_NOWAIT);
-    EXPECT_TRUE(r.open_sockets().empty());
+    EXPECT_LE(r.open_sockets().size(), 1u);
     EXPECT_EQ(uv_loop_alive(&_loop), 0);
+    EXPECT_EQ(uv_run(&_loop, UV_RUN_DEFAULT), 0);
+}
+
+TEST_F(ResolverTest, AnIdleSocketIsReusedWithinItsAgeAndReplacedAfterIt) {
+    _server.set_handler([](const t::request& req) {
+        auto p = t::response_to(req);
+        p.answers = {t::a(req.qname, "192.0.2.1")};
+        return t::reply::with(p.build());
+    });
+    auto c = config();
+    c.udp_max_age_ms = 300;
+    auto& r = make(c);
+    // Three queries one after another, each finding the channel idle: one socket, one source port (no socket,
+    // bind, connect and close per query).
+    for (const char* name : {"a.test", "b.test", "c.test"}) {
+        EXPECT_EQ(ask(r, name, rr_type::a).kind, outcome::answer);
+    }
+    // Past udp_max_age_ms the next query goes out on a fresh channel: a fresh socket and port (RFC 5452 §9.2), and
+    // the old channel's socket is closed.
+    uv_sleep(350);
+    EXPECT_EQ(ask(r, "d.test", rr_type::a).kind, outcome::answer);
+    const auto reqs = _server.requests();
+    ASSERT_EQ(reqs.size(), 4u);
+    EXPECT_EQ(reqs[0].peer_port, reqs[1].peer_port);
+    EXPECT_EQ(reqs[1].peer_port, reqs[2].peer_port);
+    EXPECT_NE(reqs[2].peer_port, reqs[3].peer_port);
+    uv_run(&_loop, UV_RUN_NOWAIT);
+    EXPECT_EQ(r.open_sockets().size(), 1u); // only the new channel's
 }
 
 TEST_F(ResolverTest, QueriesBeyondMaxInFlightWaitTheirTurn) {

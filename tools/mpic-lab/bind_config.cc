@@ -68,6 +68,11 @@ std::string render_named_conf(const scenario& s, const std::string& dir, std::ui
     out += "    check-names primary ignore;\n    check-names secondary ignore;\n    check-names response ignore;\n";
     out += "    check-integrity no;\n    check-mx ignore;\n    check-wildcard no;\n    check-sibling no;\n";
     out += "    minimal-responses no;\n";
+    // One named worker (-n 1) with the default 208 KiB socket buffer holds ~270 queries: a burst from the engine
+    // (400 concurrent submissions x 3 perspectives in tests/quorum_e2e, 1,000 in flight in bench/dns) overflowed it,
+    // and the retries, sent together 2 s later, overflowed it again. A lab that drops what a real resolver farm
+    // would absorb makes the engine look flaky; 4 MiB (the kernel caps it at net.core.rmem_max) absorbs those bursts.
+    out += "    udp-receive-buffer 4194304;\n";
     if (!blackhole.empty()) {
         out += "    blackhole { " + blackhole + "};\n";
     }

@@ -34,3 +34,15 @@ if ((${#missing[@]})); then
 else
     echo "setup: all ${#packages[@]} packages present"
 fi
+
+# The lab's BIND asks for a 4 MiB UDP receive buffer (tools/mpic-lab/bind_config.cc: with the default ~208 KiB it
+# drops the engine's bursts); the kernel caps that at net.core.rmem_max. Raise the cap when it is lower.
+want_rmem=4194304
+have_rmem=$(cat /proc/sys/net/core/rmem_max 2>/dev/null || echo 0)
+if ((have_rmem < want_rmem)); then
+    if [[ $(id -u) -eq 0 ]] && sysctl -q -w net.core.rmem_max=$want_rmem 2>/dev/null; then
+        echo "setup: net.core.rmem_max raised from $have_rmem to $want_rmem (the lab's BIND receive buffer)"
+    else
+        echo "setup: warning: net.core.rmem_max is $have_rmem (< $want_rmem): the lab's BIND may drop query bursts" >&2
+    fi
+fi

@@ -14,11 +14,14 @@
 #                             [--hogs N] [--keep]
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+me=freeze
+# shellcheck source=bench/soak/soak_lib.sh
+source "$repo/bench/soak/soak_lib.sh"
 build="$repo/build"
 rate=100
 duration=40
 at=15
-freeze=5
+freeze=7 # longer than c-ares's 2 s + 4 s: the lab's BIND (4 MiB buffer) answers a shorter freeze's queries in time
 how=stop
 hogs=4
 keep=0
@@ -56,49 +59,17 @@ cleanup() {
     # Never leave BIND stopped or a hog running; then stop what we started, by PID: mpicd, then the lab.
     [[ -n "$named_pid" ]] && kill -CONT "$named_pid" 2>/dev/null || true
     for pid in "${hog_pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-    for pid in "$mpicd_pid" "$lab_pid"; do
-        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    done
-    wait 2>/dev/null || true
+    soak_stop "$mpicd_pid" "$lab_pid"
     if [[ $keep -eq 0 ]]; then rm -rf "$work"; else echo "freeze: kept $work"; fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-"$lab_bin" up "$repo/bench/soak/soak.toml" >"$work/lab.json" 2>"$work/lab.err" &
-lab_pid=$!
-for _ in $(seq 1 300); do [[ -s "$work/lab.json" ]] && break; kill -0 $lab_pid 2>/dev/null || break; sleep 0.1; done
-[[ -s "$work/lab.json" ]] || { echo "freeze: the lab did not start:" >&2; tail -5 "$work/lab.err" >&2; exit 1; }
+soak_start_lab
 named_pid=$(jq -r '.servers[] | select(.name == "named") | .pid' "$work/lab.json")
 [[ "$named_pid" =~ ^[0-9]+$ ]] || { echo "freeze: no named in the lab summary" >&2; exit 1; }
 
-# The soak's daemon configuration (bench/soak/soak.sh), without rotation: a minute's records fit in one file.
-token="freeze-token-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-{
-    printf '[engine]\nreactors = %s\n[policy]\ndevelopment_override = true\n' "$reactors"
-    printf '[api]\nlisten = "127.0.0.1:0"\n'
-    printf '[auth]\ntokens = [{ name = "freeze", token = "%s" }]\n' "$token"
-    printf '[limits]\nrequests_per_second_per_client = 1000000\nburst_per_client = 1000000\n'
-    printf 'concurrent_requests_per_client = 100000\n'
-    printf '[audit]\npath = "%s/audit.jsonl"\n' "$work"
-    printf '[log]\nlevel = "warn"\nfile = "%s/mpicd.log"\n' "$work"
-    for p in "us-east ARIN 39.04 -77.49" "us-west ARIN 45.60 -121.18" "eu-west RIPE 53.35 -6.26" \
-        "eu-central RIPE 50.11 8.68" "ap-northeast APNIC 35.68 139.69" "ap-southeast APNIC 1.35 103.82"; do
-        read -r code rir lat lon <<<"$p"
-        printf '[[perspective]]\ncode = "%s"\nrir = "%s"\nlocation = [%s, %s]\nresolvers = ["127.0.0.1"]\n' \
-            "$code" "$rir" "$lat" "$lon"
-    done
-} >"$work/mpicd.toml"
-"$mpicd_bin" --config "$work/mpicd.toml" --lab "$work/lab.json" --port-file "$work/port" \
-    >"$work/mpicd.out" 2>"$work/mpicd.err" &
-mpicd_pid=$!
-for _ in $(seq 1 300); do [[ -s "$work/port" ]] && break; kill -0 $mpicd_pid 2>/dev/null || break; sleep 0.1; done
-[[ -s "$work/port" ]] || { echo "freeze: mpicd did not start:" >&2; tail -5 "$work/mpicd.err" >&2; exit 1; }
-target="127.0.0.1:$(tr -d '[:space:]' <"$work/port")"
+soak_start_mpicd "" # the soak's daemon (soak_lib.sh) without rotation: a minute's records fit in one file
 
 attack_rate=$(awk -v r="$rate" 'BEGIN { a = r / 10; if (a < 1) a = 1; printf "%d", a }')
 main_rate=$((rate - attack_rate))

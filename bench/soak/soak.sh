@@ -14,6 +14,9 @@
 # errors or wrong decisions; 2 bad usage.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+me=soak
+# shellcheck source=bench/soak/soak_lib.sh
+source "$repo/bench/soak/soak_lib.sh"
 minutes=30
 rate=""
 build="$repo/build"
@@ -45,48 +48,16 @@ lab_pid=""
 mpicd_pid=""
 cleanup() {
     # Stop what we started, by PID: mpicd first (SIGTERM drains it), then the lab (it stops its own servers).
-    for pid in "$mpicd_pid" "$lab_pid"; do
-        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    done
-    wait 2>/dev/null || true
+    soak_stop "$mpicd_pid" "$lab_pid"
     if [[ $keep -eq 0 ]]; then rm -rf "$work"; else echo "soak: kept $work"; fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# The lab prints one JSON line once every server answered its readiness probe.
-"$lab_bin" up "$repo/bench/soak/soak.toml" >"$work/lab.json" 2>"$work/lab.err" &
-lab_pid=$!
-for _ in $(seq 1 300); do [[ -s "$work/lab.json" ]] && break; kill -0 $lab_pid 2>/dev/null || break; sleep 0.1; done
-[[ -s "$work/lab.json" ]] || { echo "soak: the lab did not start:" >&2; tail -5 "$work/lab.err" >&2; exit 1; }
+soak_start_lab
 
-token="soak-token-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-{
-    printf '[engine]\nreactors = %s\n[policy]\ndevelopment_override = true\n' "$reactors"
-    printf '[api]\nlisten = "127.0.0.1:0"\n'
-    printf '[auth]\ntokens = [{ name = "soak", token = "%s" }]\n' "$token"
-    printf '[limits]\nrequests_per_second_per_client = 1000000\nburst_per_client = 1000000\n'
-    printf 'concurrent_requests_per_client = 100000\n'
-    # Rotation keeps the audit log's disk use bounded over the run (and exercises rotation under load).
-    printf '[audit]\npath = "%s/audit.jsonl"\nrotate_bytes = 67108864\nkeep = 2\n' "$work"
-    printf '[log]\nlevel = "warn"\nfile = "%s/mpicd.log"\n' "$work"
-    for p in "us-east ARIN 39.04 -77.49" "us-west ARIN 45.60 -121.18" "eu-west RIPE 53.35 -6.26" \
-        "eu-central RIPE 50.11 8.68" "ap-northeast APNIC 35.68 139.69" "ap-southeast APNIC 1.35 103.82"; do
-        read -r code rir lat lon <<<"$p"
-        printf '[[perspective]]\ncode = "%s"\nrir = "%s"\nlocation = [%s, %s]\nresolvers = ["127.0.0.1"]\n' \
-            "$code" "$rir" "$lat" "$lon"
-    done
-} >"$work/mpicd.toml"
-"$mpicd_bin" --config "$work/mpicd.toml" --lab "$work/lab.json" --port-file "$work/port" \
-    >"$work/mpicd.out" 2>"$work/mpicd.err" &
-mpicd_pid=$!
-for _ in $(seq 1 300); do [[ -s "$work/port" ]] && break; kill -0 $mpicd_pid 2>/dev/null || break; sleep 0.1; done
-[[ -s "$work/port" ]] || { echo "soak: mpicd did not start:" >&2; tail -5 "$work/mpicd.err" >&2; exit 1; }
-target="127.0.0.1:$(tr -d '[:space:]' <"$work/port")"
+# Rotation keeps the audit log's disk use bounded over the run (and exercises rotation under load).
+soak_start_mpicd $'rotate_bytes = 67108864\nkeep = 2\n'
 
 main_mix="caa=3,dns-01=3,http-01=3,dcv_with_caa=1"
 attack_mix="caa=1,dns-01=1,http-01=1"

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_writer.hh"
 #include "core/result.hh"
 #include "quorum/api/model.hh"
 
@@ -47,6 +48,10 @@ std::string render_check_request(const validators::check_request& request);
 /// Parses a checker API body received by an agent.
 std::variant<validators::check_request, std::vector<request_issue>>
 parse_check_request(std::string_view body, validators::check_type type, const request_limits& limits = {});
+
+/// Writes a check's per-phase `timings` object (api.md "Each perspective"), with `total_us` when `with_total`; the
+/// audit record writes the same phases and keeps `total_us` beside them.
+void write_check_timings(core::json_writer& w, const validators::check_timings& t, bool with_total);
 
 /// The echo of the check parameters with defaults filled in (`caa_check_parameters` / `dcv_check_parameters`), as
 /// a JSON value: the object the renderers above write, parsed back (for tests and tools that build request bodies;

@@ -295,6 +295,24 @@ void write_details(json_writer& w, const check_result& r) {
     w.end_object();
 }
 
+} // namespace
+
+void write_check_timings(json_writer& w, const validators::check_timings& t, bool with_total) {
+    w.begin_object();
+    w.key("body_us").number(t.body_us);
+    w.key("connect_us").number(t.connect_us);
+    w.key("dns_us").number(t.dns_us);
+    w.key("first_byte_us").number(t.first_byte_us);
+    w.key("queue_us").number(t.queue_us);
+    w.key("tls_us").number(t.tls_us);
+    if (with_total) {
+        w.key("total_us").number(t.total_us);
+    }
+    w.end_object();
+}
+
+namespace {
+
 void write_check_result(json_writer& w, const check_result& r) {
     w.begin_object();
     w.key("check_completed").boolean(r.completed);
@@ -313,16 +331,8 @@ void write_check_result(json_writer& w, const check_result& r) {
         w.end_array();
     }
     w.key("timestamp_ns").number(r.timestamp_ns);
-    const auto& t = r.timings;
-    w.key("timings").begin_object();
-    w.key("body_us").number(t.body_us);
-    w.key("connect_us").number(t.connect_us);
-    w.key("dns_us").number(t.dns_us);
-    w.key("first_byte_us").number(t.first_byte_us);
-    w.key("queue_us").number(t.queue_us);
-    w.key("tls_us").number(t.tls_us);
-    w.key("total_us").number(t.total_us);
-    w.end_object();
+    w.key("timings");
+    write_check_timings(w, r.timings, true);
     w.end_object();
 }
 

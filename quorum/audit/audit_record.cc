@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/json_writer.hh"
+#include "quorum/api/json_codec.hh"
 
 namespace mpic::quorum {
 namespace {
@@ -81,16 +82,9 @@ void write_attempt(json_writer& w, const std::vector<perspective_result>& perspe
         w.key("rir").string(p.rir);
         w.key("target").string(target);
         w.key("timestamp_ns").number(r.timestamp_ns);
-        const auto& t = r.timings;
-        w.key("timings").begin_object();
-        w.key("body_us").number(t.body_us);
-        w.key("connect_us").number(t.connect_us);
-        w.key("dns_us").number(t.dns_us);
-        w.key("first_byte_us").number(t.first_byte_us);
-        w.key("queue_us").number(t.queue_us);
-        w.key("tls_us").number(t.tls_us);
-        w.end_object();
-        w.key("total_us").number(t.total_us);
+        w.key("timings");
+        write_check_timings(w, r.timings, false); // the audit format keeps total_us beside the phases
+        w.key("total_us").number(r.timings.total_us);
         w.end_object();
     }
     w.end_array();

@@ -494,10 +494,19 @@ TEST_F(ResolverTest, TwoPerspectivesNeverShareASocket) {
     EXPECT_EQ(peers.size(), 2u);
 }
 
-/// Sends `names` one after another (each after the previous answer) while "hold.test" stays unanswered, so c-ares
-/// never goes idle and would keep its UDP socket; returns the source ports the server saw, in order.
+/// Makes `server` answer every name but "hold.test", then sends `n` names one after another (each after the previous
+/// answer) while "hold.test" stays unanswered, so c-ares never goes idle and would keep its UDP socket; returns the
+/// source ports the server saw, in order.
 std::vector<std::uint16_t> ports_under_load(resolver& r, t::fake_dns_server& server, int n,
                                             const std::function<bool(const std::function<bool()>&)>& run) {
+    server.set_handler([](const t::request& req) {
+        if (req.qname == "hold.test") {
+            return t::reply::none();
+        }
+        auto p = t::response_to(req);
+        p.answers = {t::a(req.qname, "192.0.2.1")};
+        return t::reply::with(p.build());
+    });
     bool held_done = false;
     auto hold = r.query("hold.test", rr_type::a, [&](query_result&&) { held_done = true; });
     int answered = 0;
@@ -521,14 +530,6 @@ std::vector<std::uint16_t> ports_under_load(resolver& r, t::fake_dns_server& ser
 }
 
 TEST_F(ResolverTest, SourcePortRotatesAfterUdpMaxQueries) {
-    _server.set_handler([](const t::request& req) {
-        if (req.qname == "hold.test") {
-            return t::reply::none();
-        }
-        auto p = t::response_to(req);
-        p.answers = {t::a(req.qname, "192.0.2.1")};
-        return t::reply::with(p.build());
-    });
     auto c = config();
     c.timeout_ms = 5000;
     c.udp_max_queries = 3;
@@ -546,14 +547,6 @@ TEST_F(ResolverTest, SourcePortRotatesAfterUdpMaxQueries) {
 }
 
 TEST_F(ResolverTest, WithoutRotationOneBusySocketKeepsItsPort) {
-    _server.set_handler([](const t::request& req) {
-        if (req.qname == "hold.test") {
-            return t::reply::none();
-        }
-        auto p = t::response_to(req);
-        p.answers = {t::a(req.qname, "192.0.2.1")};
-        return t::reply::with(p.build());
-    });
     auto c = config();
     c.timeout_ms = 5000;
     c.udp_max_queries = 0;
